@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Measures ward against native Linux, gVisor (runsc) and PRoot.
+
+Each benchmark runs under every available runner in the same invocation,
+and the results are printed as a Markdown table with ratios to native and
+to runsc. Run as root from the repository, after scripts/build:
+
+    python3 bench/run_benchmarks.py --build build
+
+Benchmarks:
+  getpid      mean cost of one getpid syscall in a loop, in ns
+  true        wall time of /bin/true from start to exit, median, in ms
+  python      wall time of `python3 -c pass`, median, in ms
+"""
+import argparse
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+GETPID_ITERATIONS = 200_000
+START_RUNS = 20
+TIMEOUT_SECONDS = 300
+
+
+def runners(ward: Path) -> dict[str, list[str]]:
+    """The command prefix of each available runner."""
+    found = {"native": [], "ward": [str(ward), "do", "--"]}
+    if shutil.which("runsc"):
+        found["runsc-ptrace"] = ["runsc", "--platform=ptrace", "--network=none", "do"]
+    if shutil.which("proot"):
+        found["proot"] = ["proot", "-r", "/"]
+    return found
+
+
+def run(command: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(command, check=True, capture_output=True, text=True,
+                          timeout=TIMEOUT_SECONDS)
+
+
+def getpid_ns(prefix: list[str], program: Path) -> float:
+    output = run(prefix + [str(program), str(GETPID_ITERATIONS)]).stdout
+    return float(output.strip())
+
+
+def median_wall_ms(prefix: list[str], command: list[str]) -> float:
+    samples = []
+    run(prefix + command)  # warm the page cache and the runner
+    for _ in range(START_RUNS):
+        start = time.perf_counter()
+        run(prefix + command)
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def machine_description() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    cores = sum(1 for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("processor"))
+    return f"{cpu}, {cores} cores, Linux {platform.release()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", default="build", help="ward's build folder")
+    args = parser.parse_args()
+
+    build = Path(args.build)
+    ward = build / "cli" / "ward"
+    getpid_program = build / "bench" / "getpid_loop"
+    for needed in (ward, getpid_program):
+        if not needed.exists():
+            print(f"run_benchmarks: {needed} is missing; run scripts/build first",
+                  file=sys.stderr)
+            return 1
+
+    benchmarks = {
+        "getpid (ns per call)": lambda prefix: getpid_ns(prefix, getpid_program),
+        "/bin/true (ms)": lambda prefix: median_wall_ms(prefix, ["/bin/true"]),
+        "python3 -c pass (ms)": lambda prefix: median_wall_ms(
+            prefix, ["/usr/bin/python3", "-c", "pass"]),
+    }
+    available = runners(ward)
+    results: dict[str, dict[str, float]] = {}
+    for name, measure in benchmarks.items():
+        results[name] = {}
+        for runner, prefix in available.items():
+            try:
+                results[name][runner] = measure(prefix)
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+                print(f"run_benchmarks: {name} under {runner} failed: {error}", file=sys.stderr)
+
+    print(f"Machine: {machine_description()}\n")
+    header = ["benchmark"] + list(available) + ["ward / native", "ward / runsc-ptrace"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for name, by_runner in results.items():
+        cells = [name] + [f"{by_runner[r]:.1f}" if r in by_runner else "failed"
+                          for r in available]
+        ward_value = by_runner.get("ward")
+        for baseline in ("native", "runsc-ptrace"):
+            base = by_runner.get(baseline)
+            cells.append(f"{ward_value / base:.2f}" if ward_value and base else "n/a")
+        print("| " + " | ".join(cells) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

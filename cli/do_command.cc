@@ -1,0 +1,232 @@
+// ward do: run one program in a fresh sandbox and exit with its status.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/options.h"
+#include "platform/ptrace/ptrace_platform.h"
+#include "sentry/fs/host_stream.h"
+#include "sentry/fs/sandbox_mounts.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/loader/loader.h"
+#include "sentry/vfs/fdtable.h"
+#include "sentry/vfs/fs_context.h"
+#include "syscalls/dispatch.h"
+
+extern char** environ;
+
+namespace ward::cli {
+namespace {
+
+// Exit statuses for a program that could not start, as POSIX shells use
+// them: 127 when it was not found, 126 when it was found but could not run.
+constexpr int kExitNotFound = 127;
+constexpr int kExitCannotRun = 126;
+// ward itself failed before the program could start.
+constexpr int kExitSandboxFailed = 125;
+
+// PATH when the environment has none, as glibc's execvp assumes.
+constexpr char kDefaultPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+std::vector<std::string> host_environment() {
+  std::vector<std::string> variables;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    variables.emplace_back(*entry);
+  }
+  return variables;
+}
+
+std::string find_variable(const std::vector<std::string>& variables, std::string_view name) {
+  for (const std::string& variable : variables) {
+    if (variable.size() > name.size() && variable.compare(0, name.size(), name) == 0 &&
+        variable[name.size()] == '=') {
+      return variable.substr(name.size() + 1);
+    }
+  }
+  return {};
+}
+
+kernel::Credentials host_credentials() {
+  kernel::Credentials creds;
+  getresuid(&creds.real_uid, &creds.effective_uid, &creds.saved_uid);
+  getresgid(&creds.real_gid, &creds.effective_gid, &creds.saved_gid);
+  creds.fs_uid = creds.effective_uid;
+  creds.fs_gid = creds.effective_gid;
+  int count = getgroups(0, nullptr);
+  if (count > 0) {
+    creds.supplementary_groups.resize(static_cast<size_t>(count));
+    getgroups(count, creds.supplementary_groups.data());
+  }
+  return creds;
+}
+
+std::array<rlimit, RLIM_NLIMITS> host_limits() {
+  std::array<rlimit, RLIM_NLIMITS> limits{};
+  for (int resource = 0; resource < RLIM_NLIMITS; ++resource) {
+    getrlimit(static_cast<__rlimit_resource>(resource), &limits[static_cast<size_t>(resource)]);
+  }
+  return limits;
+}
+
+// The fd table's bound for an RLIMIT_NOFILE soft limit.
+int fd_limit(const rlimit& limit) {
+  constexpr rlim_t kMaxFds = 1024 * 1024;  // Linux's nr_open default
+  return static_cast<int>(std::min<rlim_t>(limit.rlim_cur, kMaxFds));
+}
+
+// Gives the first process ward's own stdin, stdout and stderr as fds 0-2.
+Result<std::shared_ptr<vfs::FdTable>> stdio_fdtable(kernel::Kernel& kernel) {
+  auto table = std::make_shared<vfs::FdTable>();
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (fcntl(fd, F_GETFD) < 0) {
+      continue;  // closed in ward, so closed in the guest
+    }
+    vfs::FileRef stream = TRY(fs::make_host_stream(kernel.scheduler(), fd));
+    TRY(table->install_at(fd, std::move(stream), false));
+  }
+  return table;
+}
+
+// The message and exit status for a program that could not start.
+int report_start_failure(const std::string& program, Errno error) {
+  bool searched = program.find('/') == std::string::npos;
+  if (error.value == ENOENT) {
+    if (searched) {
+      std::fprintf(stderr, "ward: %s: command not found\n", program.c_str());
+    } else {
+      std::fprintf(stderr, "ward: %s: No such file or directory\n", program.c_str());
+    }
+    return kExitNotFound;
+  }
+  if (error.value == ENOEXEC) {
+    std::fprintf(stderr, "ward: %s: cannot execute binary file: Exec format error\n",
+                 program.c_str());
+    return kExitCannotRun;
+  }
+  std::fprintf(stderr, "ward: %s: %s\n", program.c_str(), std::strerror(error.value));
+  return kExitCannotRun;
+}
+
+// ward's exit status for the first process's wait(2) status: its exit code,
+// or 128 plus the signal that killed it, as shells report it.
+int exit_status_for(const std::string& program, int wait_status) {
+  if (WIFEXITED(wait_status)) {
+    return WEXITSTATUS(wait_status);
+  }
+  int signal_number = WTERMSIG(wait_status);
+  std::fprintf(stderr, "ward: %s killed by signal %d (%s)%s\n", program.c_str(), signal_number,
+               sigabbrev_np(signal_number) != nullptr ? sigabbrev_np(signal_number) : "?",
+               WCOREDUMP(wait_status) ? ", core dumped (no core file is written)" : "");
+  return 128 + signal_number;
+}
+
+std::string host_hostname() {
+  char name[256] = {};
+  gethostname(name, sizeof(name) - 1);
+  return name;
+}
+
+}  // namespace
+
+int run_do(const GlobalOptions& global, const DoOptions& options) {
+  configure_logging(global, options.strace);
+
+  // A guest writing to a pipe whose reader has gone gets EPIPE from the
+  // sentry; the host's SIGPIPE for ward's own write must not kill ward.
+  signal(SIGPIPE, SIG_IGN);
+
+  auto platform = platform::PtracePlatform::create();
+  if (!platform.ok()) {
+    std::fprintf(stderr, "ward: cannot start the ptrace platform: %s\n",
+                 std::strerror(platform.error().value));
+    return kExitSandboxFailed;
+  }
+
+  kernel::KernelOptions kernel_options{
+      .strace = options.strace,
+      .hostname = options.hostname.empty() ? host_hostname() : options.hostname,
+  };
+  auto kernel = kernel::Kernel::create(std::move(*platform), kernel_options);
+  if (!kernel.ok()) {
+    std::fprintf(stderr, "ward: cannot create the sandbox: %s\n",
+                 std::strerror(kernel.error().value));
+    return kExitSandboxFailed;
+  }
+  kernel::Kernel& sandbox = **kernel;
+  syscalls::install_dispatcher(sandbox);
+
+  auto mounts = fs::make_sandbox_mounts(options.root);
+  if (!mounts.ok()) {
+    std::fprintf(stderr, "ward: cannot mount %s as the sandbox root: %s\n", options.root.c_str(),
+                 std::strerror(mounts.error().value));
+    return kExitSandboxFailed;
+  }
+  sandbox.set_mounts(*mounts);
+
+  std::string cwd = options.cwd;
+  if (cwd.empty()) {
+    char buffer[PATH_MAX];
+    cwd = getcwd(buffer, sizeof(buffer)) != nullptr ? buffer : "/";
+  }
+  kernel::Credentials creds = host_credentials();
+  auto fs_context = vfs::make_fs_context(**mounts, creds, cwd);
+  if (!fs_context.ok()) {
+    std::fprintf(stderr, "ward: %s: cannot use as the working directory: %s\n", cwd.c_str(),
+                 std::strerror(fs_context.error().value));
+    return kExitSandboxFailed;
+  }
+  auto fdtable = stdio_fdtable(sandbox);
+  if (!fdtable.ok()) {
+    std::fprintf(stderr, "ward: cannot pass standard input and output to the sandbox: %s\n",
+                 std::strerror(fdtable.error().value));
+    return kExitSandboxFailed;
+  }
+  std::array<rlimit, RLIM_NLIMITS> limits = host_limits();
+  (*fdtable)->set_max_fds(fd_limit(limits[RLIMIT_NOFILE]));
+
+  std::vector<std::string> envp = host_environment();
+  std::string search_path = find_variable(envp, "PATH");
+  if (search_path.empty()) {
+    search_path = kDefaultPath;
+  }
+  loader::ExecRequest request{options.command.front(), options.command, envp};
+
+  kernel::InitProcess init{
+      .creds = creds,
+      .fdtable = std::move(*fdtable),
+      .fs = std::move(*fs_context),
+      .limits = limits,
+      .startup = [request, search_path](kernel::Task& task) -> Result<void> {
+        Result<void> started = loader::execvp(task, request, search_path);
+        if (!started.ok()) {
+          task.kernel().set_init_start_error(started.error());
+        }
+        return started;
+      },
+  };
+  if (auto started = sandbox.start_init(std::move(init)); !started.ok()) {
+    std::fprintf(stderr, "ward: cannot start the first process: %s\n",
+                 std::strerror(started.error().value));
+    return kExitSandboxFailed;
+  }
+
+  spdlog::info("sandbox starting {}", request.path);
+  int wait_status = sandbox.run();
+  spdlog::info("sandbox stopped, status {:#x}", wait_status);
+
+  if (auto error = sandbox.init_start_error()) {
+    return report_start_failure(request.path, *error);
+  }
+  return exit_status_for(request.path, wait_status);
+}
+
+}  // namespace ward::cli

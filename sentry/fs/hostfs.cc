@@ -1,0 +1,242 @@
+#include "sentry/fs/hostfs.h"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <array>
+#include <string>
+
+#include "sentry/fs/host_stream.h"
+#include "sentry/fs/hostfs_file.h"
+#include "sentry/kernel/task.h"
+#include "sentry/vfs/caller.h"
+
+namespace ward::vfs {
+namespace {
+
+// Magic numbers of host kernel filesystems that <linux/magic.h> lacks.
+constexpr uint64_t kConfigfsMagic = 0x62656570;
+constexpr uint64_t kFusectlMagic = 0x65735543;
+constexpr uint64_t kMqueueMagic = 0x19800202;
+
+// Filesystems that expose or control the host kernel rather than store
+// files. hostfs serves none of them, wherever the host mounted them.
+constexpr std::array<uint64_t, 17> kHostKernelFilesystems = {
+    PROC_SUPER_MAGIC, SYSFS_MAGIC,        DEVPTS_SUPER_MAGIC,  DEBUGFS_MAGIC, SECURITYFS_MAGIC,
+    TRACEFS_MAGIC,    CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, BPF_FS_MAGIC,  PSTOREFS_MAGIC,
+    EFIVARFS_MAGIC,   BINFMTFS_MAGIC,     NSFS_MAGIC,          SELINUX_MAGIC, kConfigfsMagic,
+    kFusectlMagic,    kMqueueMagic,
+};
+
+// EACCES for a host kernel filesystem: the sandbox may not look there, as
+// if a directory on the way denied search permission.
+Result<void> refuse_host_kernel_filesystem(int fd) {
+  struct statfs info {};
+  if (fstatfs(fd, &info) != 0) {
+    return Errno{errno};
+  }
+  for (uint64_t magic : kHostKernelFilesystems) {
+    if (static_cast<uint64_t>(info.f_type) == magic) {
+      return Errno{EACCES};
+    }
+  }
+  return ok();
+}
+
+Result<struct stat> host_fstat(int fd) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    return Errno{errno};
+  }
+  return st;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// HostFilesystem
+
+HostFilesystem::HostFilesystem(UniqueFd proc_self_fd)
+    : Filesystem(kHostfsType, 0), proc_self_fd_(std::move(proc_self_fd)) {}
+
+Result<std::shared_ptr<Dentry>> HostFilesystem::create_root(const std::string& host_root_path) {
+  UniqueFd root_fd(::open(host_root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd.valid()) {
+    const int error = errno;
+    spdlog::error("sentry: cannot open the sandbox root {}: {}", host_root_path, errno_name(error));
+    return Errno{error};
+  }
+  const struct stat root_stat = TRY(host_fstat(root_fd.get()));
+  TRY(refuse_host_kernel_filesystem(root_fd.get()));
+
+  // Reopening through /proc/self/fd needs the host's procfs, and a procfs
+  // it really is: anything else there could redirect the reopen.
+  UniqueFd proc_self_fd(::open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!proc_self_fd.valid()) {
+    const int error = errno;
+    spdlog::error("sentry: cannot open /proc/self/fd, which hostfs needs: {}", errno_name(error));
+    return Errno{error};
+  }
+  struct statfs proc_info {};
+  if (fstatfs(proc_self_fd.get(), &proc_info) != 0 || proc_info.f_type != PROC_SUPER_MAGIC) {
+    spdlog::error("sentry: /proc/self/fd is not on the host's procfs; hostfs needs it");
+    return Errno{ENODEV};
+  }
+
+  auto filesystem = std::shared_ptr<HostFilesystem>(new HostFilesystem(std::move(proc_self_fd)));
+  auto root = std::make_shared<HostInode>(filesystem, std::move(root_fd), root_stat);
+  return Dentry::make_root(std::move(root));
+}
+
+Result<UniqueFd> HostFilesystem::reopen(int path_fd, int flags) const {
+  const std::string name = std::to_string(path_fd);
+  for (;;) {
+    UniqueFd fd(::openat(proc_self_fd_.get(), name.c_str(), flags | O_CLOEXEC | O_NOCTTY));
+    if (fd.valid()) {
+      return fd;
+    }
+    if (errno != EINTR) {
+      return Errno{errno};
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// HostInode
+
+HostInode::HostInode(std::shared_ptr<HostFilesystem> filesystem, UniqueFd path_fd,
+                     const struct stat& host_stat)
+    : Inode(std::move(filesystem), host_stat.st_mode),
+      path_fd_(std::move(path_fd)),
+      host_dev_(host_stat.st_dev),
+      host_ino_(host_stat.st_ino) {}
+
+HostFilesystem& HostInode::host_filesystem() const {
+  return static_cast<HostFilesystem&>(filesystem());
+}
+
+Result<struct stat> HostInode::stat() { return host_fstat(path_fd_.get()); }
+
+Result<struct statx> HostInode::statx(uint32_t mask) {
+  struct statx result {};
+  if (::statx(path_fd_.get(), "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, mask, &result) != 0) {
+    return Errno{errno};
+  }
+  // The host's mount ids and mount roots mean nothing in the sandbox's
+  // mount tree, so they are not reported.
+  constexpr uint32_t kMountIdBits = STATX_MNT_ID | 0x00004000U;  // STATX_MNT_ID_UNIQUE
+  result.stx_mask &= ~kMountIdBits;
+  result.stx_mnt_id = 0;
+  result.stx_attributes &= ~static_cast<uint64_t>(STATX_ATTR_MOUNT_ROOT);
+  result.stx_attributes_mask &= ~static_cast<uint64_t>(STATX_ATTR_MOUNT_ROOT);
+  return result;
+}
+
+Result<struct statfs> HostInode::statfs() {
+  struct statfs result {};
+  if (fstatfs(path_fd_.get(), &result) != 0) {
+    return Errno{errno};
+  }
+  return result;
+}
+
+Result<std::shared_ptr<Inode>> HostInode::lookup(const Caller&, std::string_view name) {
+  if (!is_dir()) {
+    return Errno{ENOTDIR};
+  }
+  // One component relative to a directory fd, without following a symlink:
+  // the host never resolves a guest path.
+  const std::string component(name);
+  UniqueFd fd(::openat(path_fd_.get(), component.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) {
+    return Errno{errno};
+  }
+  const struct stat st = TRY(host_fstat(fd.get()));
+  // A new device number is a host mount point; only there can a host
+  // kernel filesystem begin.
+  if (st.st_dev != host_dev_) {
+    TRY(refuse_host_kernel_filesystem(fd.get()));
+  }
+  auto filesystem = std::static_pointer_cast<HostFilesystem>(filesystem_ref());
+  return std::shared_ptr<Inode>(std::make_shared<HostInode>(filesystem, std::move(fd), st));
+}
+
+bool HostInode::revalidate(const Caller&, std::string_view name, const Inode& child) {
+  const auto* host_child = dynamic_cast<const HostInode*>(&child);
+  if (host_child == nullptr) {
+    return true;
+  }
+  const std::string component(name);
+  struct stat st {};
+  if (fstatat(path_fd_.get(), component.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    return false;
+  }
+  return st.st_dev == host_child->host_dev_ && st.st_ino == host_child->host_ino_;
+}
+
+Result<LinkTarget> HostInode::follow_link(const Caller&) {
+  if (!is_symlink()) {
+    return Errno{EINVAL};
+  }
+  std::string target(kernel::kPathMax, '\0');
+  const ssize_t length = readlinkat(path_fd_.get(), "", target.data(), target.size());
+  if (length < 0) {
+    return Errno{errno};
+  }
+  if (static_cast<size_t>(length) >= target.size()) {
+    return Errno{ENAMETOOLONG};
+  }
+  target.resize(static_cast<size_t>(length));
+  return LinkTarget{std::move(target)};
+}
+
+Result<FileRef> HostInode::open(const Caller& caller, const VirtualDentry& location,
+                                uint32_t flags) {
+  HostFilesystem& host = host_filesystem();
+  switch (type()) {
+    case S_IFREG: {
+      // Writing needs a writable mount, which hostfs never is, so every
+      // open that gets here reads.
+      UniqueFd fd = TRY(host.reopen(path_fd_.get(), O_RDONLY));
+      return FileRef(std::make_shared<HostRegularFile>(location, flags, std::move(fd)));
+    }
+    case S_IFDIR: {
+      UniqueFd fd = TRY(host.reopen(path_fd_.get(), O_RDONLY | O_DIRECTORY));
+      return FileRef(std::make_shared<HostDirectoryFile>(location, flags, std::move(fd)));
+    }
+    case S_IFIFO: {
+      // NOTE: a host FIFO is opened for reading only, because its reader
+      // would be a host process outside the sandbox. The open never waits
+      // for a writer (the host open is O_NONBLOCK, so the sentry thread
+      // cannot block), so a read with no writer gets end of file where
+      // Linux would have waited in open.
+      if ((flags & O_ACCMODE) != O_RDONLY) {
+        return Errno{EACCES};
+      }
+      UniqueFd fd = TRY(host.reopen(path_fd_.get(), O_RDONLY | O_NONBLOCK));
+      kernel::Scheduler* scheduler = caller.task != nullptr ? &caller.task->scheduler() : nullptr;
+      return FileRef(std::make_shared<HostStreamFile>(
+          location, flags, std::move(fd), HostStreamFile::Kind::kNonblockingFd, scheduler));
+    }
+    case S_IFCHR:
+    case S_IFBLK:
+      // The hostfs mount is nodev, so may_open rejects devices first; this
+      // check covers a caller that skipped it.
+      return Errno{EACCES};
+    case S_IFSOCK:
+      return Errno{ENXIO};
+    default:
+      return Errno{ELOOP};
+  }
+}
+
+bool HostInode::unlinked() {
+  auto st = host_fstat(path_fd_.get());
+  return st.ok() && st->st_nlink == 0;
+}
+
+}  // namespace ward::vfs

@@ -1,0 +1,78 @@
+// hostfs: a host directory served read-only as a filesystem of the sentry.
+//
+// Every host file is reached one component at a time, relative to a host
+// directory fd the sentry holds, with openat(O_PATH | O_NOFOLLOW): no guest
+// path, host symlink or `..` is ever resolved by the host, so nothing
+// outside the root can be reached, whatever the guest requests or a host
+// process renames meanwhile. A file is opened for I/O by reopening that
+// O_PATH fd through /proc/self/fd, which names exactly the inode already
+// found and cannot be swapped. Device nodes are never opened. Directories
+// of the host's kernel filesystems (procfs, sysfs, devpts, cgroup...) are
+// never served either, wherever they are mounted.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <memory>
+#include <string>
+
+#include "sentry/vfs/dentry.h"
+#include "sentry/vfs/inode.h"
+#include "ward/result.h"
+#include "ward/unique_fd.h"
+
+namespace ward::vfs {
+
+// The filesystem type name hostfs reports in /proc/mounts.
+inline constexpr const char* kHostfsType = "hostfs";
+
+class HostFilesystem final : public Filesystem {
+ public:
+  // Opens `host_root_path` (which must be a directory; ENOTDIR otherwise)
+  // and returns the root dentry of a hostfs on it. Needs the host's
+  // /proc/self/fd for reopening files.
+  static Result<std::shared_ptr<Dentry>> create_root(const std::string& host_root_path);
+
+  // The host's /proc/self/fd directory, through which O_PATH fds are
+  // reopened for I/O.
+  int proc_self_fd() const { return proc_self_fd_.get(); }
+
+  // Reopens the O_PATH fd `path_fd` with `flags` (an access mode, plus
+  // O_NONBLOCK or O_DIRECTORY), always with O_CLOEXEC and O_NOCTTY.
+  Result<UniqueFd> reopen(int path_fd, int flags) const;
+
+ private:
+  explicit HostFilesystem(UniqueFd proc_self_fd);
+
+  UniqueFd proc_self_fd_;
+};
+
+class HostInode final : public Inode {
+ public:
+  HostInode(std::shared_ptr<HostFilesystem> filesystem, UniqueFd path_fd,
+            const struct stat& host_stat);
+
+  // The O_PATH fd of this inode.
+  int path_fd() const { return path_fd_.get(); }
+  dev_t host_dev() const { return host_dev_; }
+  ino_t host_ino() const { return host_ino_; }
+
+  Result<struct stat> stat() override;
+  Result<struct statx> statx(uint32_t mask) override;
+  Result<struct statfs> statfs() override;
+  Result<std::shared_ptr<Inode>> lookup(const Caller& caller, std::string_view name) override;
+  bool revalidate(const Caller& caller, std::string_view name, const Inode& child) override;
+  Result<LinkTarget> follow_link(const Caller& caller) override;
+  Result<FileRef> open(const Caller& caller, const VirtualDentry& location,
+                       uint32_t flags) override;
+  bool unlinked() override;
+
+ private:
+  HostFilesystem& host_filesystem() const;
+
+  UniqueFd path_fd_;
+  dev_t host_dev_;
+  ino_t host_ino_;
+};
+
+}  // namespace ward::vfs

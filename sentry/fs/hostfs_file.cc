@@ -1,0 +1,130 @@
+#include "sentry/fs/hostfs_file.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+namespace ward::vfs {
+namespace {
+
+// The fixed part of a linux_dirent64 record, before its name.
+struct HostDirentHeader {
+  uint64_t ino;
+  int64_t next_offset;
+  uint16_t record_bytes;
+  uint8_t type;
+};
+
+constexpr size_t kNameOffset = 19;  // offsetof(linux_dirent64, d_name)
+constexpr size_t kHostDirentBufferBytes = 32 * 1024;
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// HostRegularFile
+
+HostRegularFile::HostRegularFile(VirtualDentry location, uint32_t flags, UniqueFd fd)
+    : FileDescription(std::move(location), flags), fd_(std::move(fd)) {}
+
+Result<size_t> HostRegularFile::read(std::span<std::byte> buffer, std::optional<int64_t> offset) {
+  return at_position(offset, [&](int64_t position) -> Result<size_t> {
+    for (;;) {
+      const ssize_t got = pread(fd_.get(), buffer.data(), buffer.size(), position);
+      if (got >= 0) {
+        return static_cast<size_t>(got);
+      }
+      if (errno != EINTR) {
+        return Errno{errno};
+      }
+    }
+  });
+}
+
+Result<int64_t> HostRegularFile::seek(int64_t offset, int whence) {
+  if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+    return FileDescription::seek(offset, whence);
+  }
+  // The host fd is only read with pread, so its own position is free for
+  // SEEK_DATA and SEEK_HOLE.
+  const off_t target = lseek(fd_.get(), offset, whence);
+  if (target < 0) {
+    return Errno{errno};
+  }
+  set_offset(target);
+  return static_cast<int64_t>(target);
+}
+
+Result<struct stat> HostRegularFile::stat() {
+  struct stat st {};
+  if (fstat(fd_.get(), &st) != 0) {
+    return Errno{errno};
+  }
+  return st;
+}
+
+// ---------------------------------------------------------------------------
+// HostDirectoryFile
+
+HostDirectoryFile::HostDirectoryFile(VirtualDentry location, uint32_t flags, UniqueFd fd)
+    : FileDescription(std::move(location), flags), fd_(std::move(fd)) {}
+
+Result<size_t> HostDirectoryFile::read(std::span<std::byte>, std::optional<int64_t>) {
+  return Errno{EISDIR};
+}
+
+Result<int64_t> HostDirectoryFile::seek(int64_t offset, int whence) {
+  const off_t target = lseek(fd_.get(), offset, whence);
+  if (target < 0) {
+    return Errno{errno};
+  }
+  return static_cast<int64_t>(target);
+}
+
+Result<void> HostDirectoryFile::iterate_dir(const Caller&, DirentSink& sink) {
+  std::vector<std::byte> buffer(kHostDirentBufferBytes);
+  for (;;) {
+    const off_t batch_start = lseek(fd_.get(), 0, SEEK_CUR);
+    if (batch_start < 0) {
+      return Errno{errno};
+    }
+    const long got = syscall(SYS_getdents64, fd_.get(), buffer.data(), buffer.size());
+    if (got < 0) {
+      return Errno{errno};
+    }
+    if (got == 0) {
+      return ok();
+    }
+
+    // When the sink is full, the host directory is sought back to where the
+    // first refused entry starts: the d_off of the entry before it.
+    int64_t resume_offset = batch_start;
+    for (size_t position = 0; position < static_cast<size_t>(got);) {
+      HostDirentHeader header{};
+      std::memcpy(&header.ino, buffer.data() + position, sizeof(header.ino));
+      std::memcpy(&header.next_offset, buffer.data() + position + 8, sizeof(header.next_offset));
+      std::memcpy(&header.record_bytes, buffer.data() + position + 16, sizeof(header.record_bytes));
+      std::memcpy(&header.type, buffer.data() + position + 18, sizeof(header.type));
+      const char* name = reinterpret_cast<const char*>(buffer.data() + position + kNameOffset);
+      const size_t name_bytes = strnlen(name, header.record_bytes - kNameOffset);
+
+      const Dirent entry{.ino = header.ino,
+                         .next_offset = header.next_offset,
+                         .type = header.type,
+                         .name = std::string_view(name, name_bytes)};
+      if (!sink.add(entry)) {
+        if (lseek(fd_.get(), resume_offset, SEEK_SET) < 0) {
+          return Errno{errno};
+        }
+        return ok();
+      }
+      resume_offset = header.next_offset;
+      position += header.record_bytes;
+    }
+  }
+}
+
+}  // namespace ward::vfs

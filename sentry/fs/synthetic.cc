@@ -1,0 +1,229 @@
+#include "sentry/fs/synthetic.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "sentry/vfs/caller.h"
+#include "sentry/vfs/dentry.h"
+#include "sentry/vfs/fs_context.h"
+#include "sentry/vfs/mount.h"
+#include "ward/unique_fd.h"
+
+namespace ward::vfs {
+namespace {
+
+// The open file of a synthetic directory. Its offset is an entry index:
+// 0 is ".", 1 is "..", then the entries in order.
+class SyntheticDirectoryFile final : public FileDescription {
+ public:
+  using FileDescription::FileDescription;
+
+  Result<size_t> read(std::span<std::byte>, std::optional<int64_t>) override {
+    return Errno{EISDIR};
+  }
+
+  // Linux's dcache_dir_lseek: SEEK_SET and SEEK_CUR only.
+  Result<int64_t> seek(int64_t offset, int whence) override {
+    if (whence != SEEK_SET && whence != SEEK_CUR) {
+      return Errno{EINVAL};
+    }
+    const int64_t target = TRY(compute_seek(this->offset(), 0, offset, whence));
+    set_offset(target);
+    return target;
+  }
+
+  Result<void> iterate_dir(const Caller& caller, DirentSink& sink) override {
+    auto& directory = static_cast<SyntheticDirectory&>(inode());
+    const std::vector<SyntheticDirectory::Entry> entries = TRY(directory.entries(caller));
+
+    int64_t index = offset();
+    if (index == 0) {
+      if (!sink.add(
+              Dirent{.ino = directory.ino(), .next_offset = 1, .type = DT_DIR, .name = "."})) {
+        return ok();
+      }
+      index = 1;
+      set_offset(index);
+    }
+    if (index == 1) {
+      const auto& parent = location().dentry->parent();
+      const uint64_t parent_ino =
+          parent != nullptr ? TRY(parent->inode().stat()).st_ino : directory.ino();
+      if (!sink.add(Dirent{.ino = parent_ino, .next_offset = 2, .type = DT_DIR, .name = ".."})) {
+        return ok();
+      }
+      index = 2;
+      set_offset(index);
+    }
+    for (auto i = static_cast<size_t>(index - 2); i < entries.size(); ++i) {
+      const struct stat st = TRY(entries[i].inode->stat());
+      const Dirent entry{.ino = st.st_ino,
+                         .next_offset = static_cast<int64_t>(i) + 3,
+                         .type = dirent_type(st.st_mode),
+                         .name = entries[i].name};
+      if (!sink.add(entry)) {
+        return ok();
+      }
+      set_offset(static_cast<int64_t>(i) + 3);
+    }
+    return ok();
+  }
+};
+
+// The open file of a GeneratedFile: a snapshot of its text.
+class SnapshotFile final : public FileDescription {
+ public:
+  SnapshotFile(VirtualDentry location, uint32_t flags, std::string text)
+      : FileDescription(std::move(location), flags), text_(std::move(text)) {}
+
+  Result<size_t> read(std::span<std::byte> buffer, std::optional<int64_t> offset) override {
+    return at_position(offset, [&](int64_t position) -> Result<size_t> {
+      if (static_cast<uint64_t>(position) >= text_.size()) {
+        return size_t{0};
+      }
+      const size_t count = std::min(buffer.size(), text_.size() - static_cast<size_t>(position));
+      std::memcpy(buffer.data(), text_.data() + position, count);
+      return count;
+    });
+  }
+
+  // Linux's seq_lseek: SEEK_SET and SEEK_CUR only.
+  Result<int64_t> seek(int64_t offset, int whence) override {
+    if (whence != SEEK_SET && whence != SEEK_CUR) {
+      return Errno{EINVAL};
+    }
+    const int64_t target = TRY(compute_seek(this->offset(), 0, offset, whence));
+    set_offset(target);
+    return target;
+  }
+
+ private:
+  std::string text_;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// SyntheticInode
+
+SyntheticInode::SyntheticInode(std::shared_ptr<Filesystem> filesystem, mode_t mode, uint64_t ino,
+                               dev_t rdev)
+    : Inode(std::move(filesystem), mode), mode_(mode), ino_(ino), rdev_(rdev) {
+  if (ino_ == 0) {
+    ino_ = this->filesystem().allocate_ino();
+  }
+  clock_gettime(CLOCK_REALTIME, &created_);
+}
+
+Result<struct stat> SyntheticInode::stat() {
+  const auto [uid, gid] = TRY(owner());
+  struct stat st {};
+  st.st_dev = filesystem().dev();
+  st.st_ino = ino_;
+  st.st_mode = mode_;
+  st.st_nlink = is_dir() ? 2 : 1;
+  st.st_uid = uid;
+  st.st_gid = gid;
+  st.st_rdev = rdev_;
+  st.st_size = size_bytes();
+  st.st_blksize = 4096;
+  st.st_atim = created_;
+  st.st_mtim = created_;
+  st.st_ctim = created_;
+  return st;
+}
+
+// ---------------------------------------------------------------------------
+// Directories
+
+SyntheticDirectory::SyntheticDirectory(std::shared_ptr<Filesystem> filesystem, mode_t permissions,
+                                       uint64_t ino)
+    : SyntheticInode(std::move(filesystem), S_IFDIR | permissions, ino) {}
+
+Result<std::shared_ptr<Inode>> SyntheticDirectory::lookup(const Caller& caller,
+                                                          std::string_view name) {
+  const std::vector<Entry> list = TRY(entries(caller));
+  for (const Entry& entry : list) {
+    if (entry.name == name) {
+      return entry.inode;
+    }
+  }
+  return Errno{ENOENT};
+}
+
+Result<FileRef> SyntheticDirectory::open(const Caller&, const VirtualDentry& location,
+                                         uint32_t flags) {
+  return FileRef(std::make_shared<SyntheticDirectoryFile>(location, flags));
+}
+
+StaticDirectory::StaticDirectory(std::shared_ptr<Filesystem> filesystem, mode_t permissions)
+    : SyntheticDirectory(std::move(filesystem), permissions) {}
+
+void StaticDirectory::add(std::string name, std::shared_ptr<Inode> inode) {
+  entries_.push_back(Entry{.name = std::move(name), .inode = std::move(inode)});
+}
+
+Result<std::vector<SyntheticDirectory::Entry>> StaticDirectory::entries(const Caller&) {
+  return entries_;
+}
+
+// ---------------------------------------------------------------------------
+// Symlinks and files
+
+SyntheticSymlink::SyntheticSymlink(std::shared_ptr<Filesystem> filesystem, Target target,
+                                   uint64_t ino, mode_t permissions)
+    : SyntheticInode(std::move(filesystem), S_IFLNK | permissions, ino),
+      target_(std::move(target)) {}
+
+Result<LinkTarget> SyntheticSymlink::follow_link(const Caller& caller) { return target_(caller); }
+
+Result<std::string> SyntheticSymlink::readlink(const Caller& caller) {
+  LinkTarget target = TRY(target_(caller));
+  if (auto* text = std::get_if<std::string>(&target)) {
+    return std::move(*text);
+  }
+  const auto& location = std::get<VirtualDentry>(target);
+  return name_from_root(caller.fs.root(), location).path;
+}
+
+GeneratedFile::GeneratedFile(std::shared_ptr<Filesystem> filesystem, Generator generate,
+                             mode_t permissions, off_t reported_size, uint64_t ino)
+    : SyntheticInode(std::move(filesystem), S_IFREG | permissions, ino),
+      generate_(std::move(generate)),
+      reported_size_(reported_size) {}
+
+Result<FileRef> GeneratedFile::open(const Caller& caller, const VirtualDentry& location,
+                                    uint32_t flags) {
+  // Nothing here is writable; may_open already refused write access with
+  // EACCES or EROFS.
+  std::string text = TRY(generate_(caller));
+  return FileRef(std::make_shared<SnapshotFile>(location, flags, std::move(text)));
+}
+
+Result<std::string> read_host_file(const char* path) {
+  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return Errno{errno};
+  }
+  std::string text;
+  char chunk[4096];
+  for (;;) {
+    const ssize_t got = ::read(fd.get(), chunk, sizeof(chunk));
+    if (got < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return Errno{errno};
+    }
+    if (got == 0) {
+      return text;
+    }
+    text.append(chunk, static_cast<size_t>(got));
+  }
+}
+
+}  // namespace ward::vfs

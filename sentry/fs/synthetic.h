@@ -1,0 +1,124 @@
+// Building blocks for the filesystems whose contents the sentry makes up
+// (devfs, procfs, sysfs): directories with fixed or per-caller entries,
+// symlinks, and read-only files whose text is produced when they are
+// opened.
+#pragma once
+
+#include <sys/stat.h>
+#include <time.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sentry/vfs/file.h"
+#include "sentry/vfs/inode.h"
+#include "ward/result.h"
+
+namespace ward::vfs {
+
+// An inode with attributes kept in the sentry: owned by root, stamped with
+// its creation time.
+class SyntheticInode : public Inode {
+ public:
+  // `mode` contains the file type and permission bits. An `ino` of 0 takes the
+  // filesystem's next number.
+  SyntheticInode(std::shared_ptr<Filesystem> filesystem, mode_t mode, uint64_t ino = 0,
+                 dev_t rdev = 0);
+
+  Result<struct stat> stat() override;
+
+  uint64_t ino() const { return ino_; }
+  mode_t mode() const { return mode_; }
+
+ protected:
+  // st_size; 0 by default, as procfs reports.
+  virtual off_t size_bytes() const { return 0; }
+
+  // The owner stat reports, root by default.
+  virtual Result<std::pair<uid_t, gid_t>> owner() const { return std::pair<uid_t, gid_t>{0, 0}; }
+
+ private:
+  mode_t mode_;
+  uint64_t ino_;
+  dev_t rdev_;
+  struct timespec created_ {};
+};
+
+// A directory whose entries are listed per caller.
+class SyntheticDirectory : public SyntheticInode {
+ public:
+  struct Entry {
+    std::string name;
+    std::shared_ptr<Inode> inode;
+  };
+
+  SyntheticDirectory(std::shared_ptr<Filesystem> filesystem, mode_t permissions, uint64_t ino = 0);
+
+  // The entries visible to the caller, without "." and "..".
+  virtual Result<std::vector<Entry>> entries(const Caller& caller) = 0;
+
+  // Searches entries(); subclasses may look a name up directly.
+  Result<std::shared_ptr<Inode>> lookup(const Caller& caller, std::string_view name) override;
+  Result<FileRef> open(const Caller& caller, const VirtualDentry& location,
+                       uint32_t flags) override;
+};
+
+// A directory with a fixed set of entries.
+class StaticDirectory final : public SyntheticDirectory {
+ public:
+  StaticDirectory(std::shared_ptr<Filesystem> filesystem, mode_t permissions);
+
+  void add(std::string name, std::shared_ptr<Inode> inode);
+
+  Result<std::vector<Entry>> entries(const Caller& caller) override;
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+// A symlink whose target is computed per caller.
+class SyntheticSymlink : public SyntheticInode {
+ public:
+  using Target = std::function<Result<LinkTarget>(const Caller&)>;
+
+  SyntheticSymlink(std::shared_ptr<Filesystem> filesystem, Target target, uint64_t ino = 0,
+                   mode_t permissions = 0777);
+
+  Result<LinkTarget> follow_link(const Caller& caller) override;
+  // A magic link reads as the path of its target from the caller's root.
+  Result<std::string> readlink(const Caller& caller) override;
+
+ private:
+  Target target_;
+};
+
+// A read-only file whose text `generate` produces at open; reads then see
+// that snapshot. A generator's error fails the open.
+class GeneratedFile final : public SyntheticInode {
+ public:
+  using Generator = std::function<Result<std::string>(const Caller&)>;
+
+  // `reported_size` is st_size: 0 as procfs shows, 4096 as sysfs shows.
+  GeneratedFile(std::shared_ptr<Filesystem> filesystem, Generator generate,
+                mode_t permissions = 0444, off_t reported_size = 0, uint64_t ino = 0);
+
+  Result<FileRef> open(const Caller& caller, const VirtualDentry& location,
+                       uint32_t flags) override;
+
+ protected:
+  off_t size_bytes() const override { return reported_size_; }
+
+ private:
+  Generator generate_;
+  off_t reported_size_;
+};
+
+// Reads a whole host file the sentry itself needs (/proc/cpuinfo and the
+// like). Not for guest paths.
+Result<std::string> read_host_file(const char* path);
+
+}  // namespace ward::vfs

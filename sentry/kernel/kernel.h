@@ -1,0 +1,115 @@
+// Kernel: one sandbox. It owns the platform, the scheduler, every task and
+// process, the mount namespace and the record of compatibility gaps, and
+// runs until the sandbox's first process has exited.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compat/gap_recorder.h"
+#include "sentry/kernel/clock.h"
+#include "sentry/kernel/credentials.h"
+#include "sentry/kernel/futex.h"
+#include "sentry/kernel/scheduler.h"
+#include "sentry/kernel/task.h"
+#include "sentry/kernel/thread_group.h"
+#include "ward/platform.h"
+#include "ward/result.h"
+
+namespace ward::vfs {
+class MountNamespace;
+}
+
+namespace ward::kernel {
+
+struct KernelOptions {
+  bool strace = false;
+  std::string hostname = "ward";
+};
+
+// What the first process starts with.
+struct InitProcess {
+  Credentials creds = {};
+  std::shared_ptr<vfs::FdTable> fdtable = nullptr;
+  std::shared_ptr<vfs::FsContext> fs = nullptr;
+  std::array<rlimit, RLIM_NLIMITS> limits = {};
+  // Runs on the new task's fiber and must exec the program.
+  Task::Startup startup = nullptr;
+};
+
+class Kernel {
+ public:
+  // Handles the syscall a task stopped at; set by the syscall layer.
+  using SyscallDispatcher = void (*)(Task& task);
+
+  static Result<std::unique_ptr<Kernel>> create(std::unique_ptr<platform::Platform> platform,
+                                                KernelOptions options);
+  ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  platform::Platform& platform() { return *platform_; }
+  Scheduler& scheduler() { return *scheduler_; }
+  compat::GapRecorder& gaps() { return gaps_; }
+  FutexTable& futexes() { return futexes_; }
+  const KernelOptions& options() const { return options_; }
+  TimePoint boot_time() const { return boot_time_; }
+
+  vfs::MountNamespace& mounts() { return *mounts_; }
+  const std::shared_ptr<vfs::MountNamespace>& mounts_ref() const { return mounts_; }
+  void set_mounts(std::shared_ptr<vfs::MountNamespace> mounts) { mounts_ = std::move(mounts); }
+
+  void set_syscall_dispatcher(SyscallDispatcher dispatcher) { dispatcher_ = dispatcher; }
+  void dispatch_syscall(Task& task) { dispatcher_(task); }
+
+  // Creates the first process (pid 1) and schedules it.
+  Result<void> start_init(InitProcess init);
+
+  // Runs the sandbox until its first process has exited, then ends every
+  // other process. Returns the first process's wait(2) status.
+  int run();
+
+  // Why the first process could not start: the errno of its exec, if that
+  // is how it ended.
+  std::optional<Errno> init_start_error() const { return init_start_error_; }
+  void set_init_start_error(Errno error) { init_start_error_ = error; }
+
+  Task* find_task(pid_t tid);
+  ThreadGroup* find_thread_group(pid_t pid);
+  std::vector<ThreadGroup*> thread_groups();
+
+  // Creates a task in `group` with a fresh tid; the caller starts it.
+  Task& create_task(ThreadGroup& group, Credentials creds, std::shared_ptr<mm::MemoryManager> mm,
+                    std::shared_ptr<vfs::FdTable> fdtable, std::shared_ptr<vfs::FsContext> fs);
+
+  // Creates a process with a fresh pid; its first task takes the same id.
+  ThreadGroup& create_thread_group();
+
+ private:
+  Kernel(std::unique_ptr<platform::Platform> platform, KernelOptions options);
+
+  pid_t allocate_id();
+  void reap(Fiber* fiber);
+
+  std::unique_ptr<platform::Platform> platform_;
+  std::unique_ptr<Scheduler> scheduler_;
+  KernelOptions options_;
+  TimePoint boot_time_;
+  compat::GapRecorder gaps_;
+  FutexTable futexes_;
+  std::shared_ptr<vfs::MountNamespace> mounts_;
+  SyscallDispatcher dispatcher_ = nullptr;
+
+  std::map<pid_t, std::unique_ptr<Task>> tasks_;
+  std::map<pid_t, std::unique_ptr<ThreadGroup>> thread_groups_;
+  pid_t next_id_ = 1;
+  ThreadGroup* init_ = nullptr;
+  std::optional<Errno> init_start_error_;
+};
+
+}  // namespace ward::kernel

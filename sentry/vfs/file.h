@@ -1,0 +1,145 @@
+// FileDescription: an open file description, shared by every fd that dup,
+// fork or SCM_RIGHTS made from one open. It contains the file offset and the
+// status flags; each filesystem derives its own kind.
+//
+// Every operation here is non-blocking: when a pipe is empty or a terminal
+// has no input, read returns EAGAIN and the caller waits on wait_queue()
+// (see blocking.h), unless the file is O_NONBLOCK.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "sentry/vfs/inode.h"
+#include "sentry/vfs/virtual_dentry.h"
+#include "ward/guest_addr.h"
+#include "ward/result.h"
+
+namespace ward::kernel {
+class Task;
+class WaitQueue;
+}  // namespace ward::kernel
+
+namespace ward::vfs {
+
+// The status flags F_SETFL may change; the others it ignores, as Linux does.
+inline constexpr uint32_t kSettableStatusFlags =
+    O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
+
+class FileDescription : public std::enable_shared_from_this<FileDescription> {
+ public:
+  // `flags` are the open(2) flags that F_GETFL reports: the access mode and
+  // the status flags. Creation flags (O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC)
+  // and O_CLOEXEC are dropped.
+  FileDescription(VirtualDentry location, uint32_t flags);
+  virtual ~FileDescription();
+  FileDescription(const FileDescription&) = delete;
+  FileDescription& operator=(const FileDescription&) = delete;
+
+  const VirtualDentry& location() const { return location_; }
+  Inode& inode() const;
+
+  uint32_t flags() const { return flags_; }
+  // Replaces the F_SETFL-settable flags; the rest stay.
+  void set_status_flags(uint32_t flags);
+
+  bool path_only() const { return (flags_ & O_PATH) != 0; }
+  bool readable() const;
+  bool writable() const;
+  bool nonblocking() const { return (flags_ & O_NONBLOCK) != 0; }
+
+  // The file offset, for read/write without an explicit offset.
+  virtual int64_t offset() const { return offset_; }
+  virtual void set_offset(int64_t offset) { offset_ = offset; }
+
+  // True for files without a position, where pread/pwrite fail with ESPIPE
+  // and lseek fails with ESPIPE (pipes, sockets, terminals).
+  virtual bool stream() const { return false; }
+
+  // Reads at `offset` without moving the file offset, or when nullopt at
+  // the file offset and advances it. Streams ignore offsets (the caller
+  // checks ESPIPE first). EINVAL by default: the file cannot be read.
+  virtual Result<size_t> read(std::span<std::byte> buffer, std::optional<int64_t> offset);
+
+  // Writes at `offset`, or when nullopt at the file offset (at the end for
+  // O_APPEND) and advances the offset. EINVAL by default.
+  virtual Result<size_t> write(std::span<const std::byte> buffer, std::optional<int64_t> offset);
+
+  // lseek(2). The default serves files with a size (SEEK_END from stat).
+  virtual Result<int64_t> seek(int64_t offset, int whence);
+
+  // ftruncate(2) of a regular file open for writing (the caller checks
+  // that). The default requests from the mount write access: EROFS on a
+  // read-only mount, else EPERM for a filesystem that cannot truncate.
+  virtual Result<void> truncate(int64_t length);
+
+  virtual Result<struct stat> stat();
+  virtual Result<struct statx> statx(uint32_t mask);
+  virtual Result<struct statfs> statfs();
+
+  // Lists directory entries from the current position, advancing it past
+  // each entry the sink accepts. ENOTDIR by default.
+  virtual Result<void> iterate_dir(const Caller& caller, DirentSink& sink);
+
+  // The poll(2) events now true, restricted to `mask`. Files that never
+  // block (regular files) are always readable and writable.
+  virtual uint32_t readiness(uint32_t mask);
+
+  // The queue notified when readiness() may have changed, or null for files
+  // that never block.
+  virtual kernel::WaitQueue* wait_queue() { return nullptr; }
+
+  // A file-specific ioctl. ENOTTY by default, as Linux returns for a request a
+  // file does not know. The generic ones (FIOCLEX, FIONBIO...) are handled
+  // by the syscall before it gets here.
+  virtual Result<int64_t> ioctl(kernel::Task& task, uint32_t request, GuestAddr arg);
+
+  // The host fd whose pages back an mmap of this file, or nullopt: mmap then
+  // fails with ENODEV.
+  virtual std::optional<int> host_fd_for_mapping() { return std::nullopt; }
+
+  // The file's name as /proc/pid/fd shows it, seen from `root`: a path, with
+  // " (deleted)" when the inode is unlinked, or "pipe:[ino]" for files on no
+  // mounted filesystem.
+  std::string display_path(const VirtualDentry& root) const;
+  // The same, seen from the root of the file's own mount namespace.
+  std::string display_path() const;
+
+ protected:
+  // Runs `operation(position)` at `offset`, or at the file offset which it
+  // then advances by the result: the offset rule of read and write for
+  // files with a position.
+  template <typename Operation>
+  Result<size_t> at_position(std::optional<int64_t> offset, Operation operation) {
+    const int64_t position = offset.value_or(this->offset());
+    auto done = operation(position);
+    if (done.ok() && !offset) {
+      set_offset(position + static_cast<int64_t>(*done));
+    }
+    return done;
+  }
+
+ private:
+  VirtualDentry location_;
+  uint32_t flags_;
+  int64_t offset_ = 0;
+};
+
+// Checks offset + count for overflow of loff_t, as rw_verify_area does:
+// EINVAL for a negative offset or a range past INT64_MAX.
+Result<void> verify_io_range(int64_t offset, size_t count);
+
+// Computes the target of lseek on a file of `size_bytes` at `current`:
+// SEEK_SET, SEEK_CUR and SEEK_END; EINVAL for another whence and for a
+// result that is negative or past INT64_MAX.
+Result<int64_t> compute_seek(int64_t current, int64_t size_bytes, int64_t offset, int whence);
+
+}  // namespace ward::vfs

@@ -1,0 +1,32 @@
+#include "sentry/vfs/fs_context.h"
+
+#include <sys/stat.h>
+
+#include "sentry/kernel/credentials.h"
+#include "sentry/vfs/caller.h"
+#include "sentry/vfs/mount.h"
+#include "sentry/vfs/path_walk.h"
+
+namespace ward::vfs {
+
+FsContext::FsContext(VirtualDentry root, VirtualDentry cwd, mode_t umask)
+    : root_(std::move(root)), cwd_(std::move(cwd)), umask_(umask & 0777) {}
+
+mode_t FsContext::set_umask(mode_t umask) { return std::exchange(umask_, umask & 0777); }
+
+std::shared_ptr<FsContext> FsContext::clone() const {
+  return std::make_shared<FsContext>(root_, cwd_, umask_);
+}
+
+Result<std::shared_ptr<FsContext>> make_fs_context(MountNamespace& mounts,
+                                                   const kernel::Credentials& creds,
+                                                   std::string_view cwd) {
+  const VirtualDentry root = mounts.root();
+  const FsContext at_root(root, root);
+  const Caller caller{.creds = creds, .fs = at_root, .task = nullptr};
+  const WalkOptions directory{.follow_final = true, .require_directory = true};
+  VirtualDentry location = TRY(walk_path(caller, root, cwd, directory));
+  return std::make_shared<FsContext>(root, std::move(location));
+}
+
+}  // namespace ward::vfs

@@ -1,0 +1,143 @@
+// Inodes and filesystems: the objects a path names. Every filesystem of the
+// sentry (hostfs, devfs, procfs, sysfs, pipefs) derives its inodes from Inode
+// and gives each inode a Filesystem, which supplies the device number and
+// statfs. An inode's file type never changes during its life.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "sentry/vfs/virtual_dentry.h"
+#include "ward/result.h"
+
+namespace ward::vfs {
+
+class FileDescription;
+struct Caller;
+
+using FileRef = std::shared_ptr<FileDescription>;
+
+// Linux's NAME_MAX: the longest path component, in bytes.
+inline constexpr size_t kNameMax = 255;
+
+// One directory entry as getdents64 reports it. next_offset is the d_off
+// cookie: seeking the directory there resumes after this entry.
+struct Dirent {
+  uint64_t ino;
+  int64_t next_offset;
+  uint8_t type;  // DT_* value
+  std::string_view name;
+};
+
+// Receives the entries of a directory listing. add() returns false when the
+// entry does not fit; the producer then resumes at that entry next time.
+class DirentSink {
+ public:
+  virtual ~DirentSink() = default;
+  virtual bool add(const Dirent& entry) = 0;
+};
+
+// A mounted filesystem instance: its type name for /proc/mounts, its device
+// number and its statfs. Inodes keep it alive.
+class Filesystem {
+ public:
+  // `magic` is the f_type statfs reports (PROC_SUPER_MAGIC...).
+  Filesystem(std::string type_name, uint64_t magic);
+  virtual ~Filesystem() = default;
+  Filesystem(const Filesystem&) = delete;
+  Filesystem& operator=(const Filesystem&) = delete;
+
+  const std::string& type_name() const { return type_name_; }
+
+  // The st_dev of this filesystem's inodes: an anonymous device number
+  // (major 0), as Linux gives filesystems without a block device.
+  dev_t dev() const { return dev_; }
+
+  uint64_t allocate_ino() { return next_ino_++; }
+
+  // Statistics for statfs and fstatfs, without f_flags, which come from
+  // the mount (statfs_at). The default describes a filesystem that stores
+  // nothing: zero blocks and files, 4 KiB blocks.
+  virtual Result<struct statfs> statfs();
+
+ private:
+  std::string type_name_;
+  uint64_t magic_;
+  dev_t dev_;
+  uint64_t next_ino_ = 1;
+};
+
+// The target of a symlink: a path to walk, or, for a procfs magic link
+// (/proc/self/fd/N, /proc/self/cwd), the location itself.
+using LinkTarget = std::variant<std::string, VirtualDentry>;
+
+class Inode : public std::enable_shared_from_this<Inode> {
+ public:
+  // `type` is the S_IFMT part of the mode.
+  Inode(std::shared_ptr<Filesystem> filesystem, mode_t type);
+  virtual ~Inode() = default;
+  Inode(const Inode&) = delete;
+  Inode& operator=(const Inode&) = delete;
+
+  mode_t type() const { return type_; }
+  bool is_dir() const { return S_ISDIR(type_); }
+  bool is_symlink() const { return S_ISLNK(type_); }
+  bool is_regular() const { return S_ISREG(type_); }
+
+  Filesystem& filesystem() const { return *filesystem_; }
+  const std::shared_ptr<Filesystem>& filesystem_ref() const { return filesystem_; }
+
+  virtual Result<struct stat> stat() = 0;
+
+  // statx(2) fields; the default fills the basic fields from stat().
+  virtual Result<struct statx> statx(uint32_t mask);
+
+  virtual Result<struct statfs> statfs() { return filesystem_->statfs(); }
+
+  // Looks up one component (never "." or "..", never longer than NAME_MAX)
+  // in this directory. ENOENT when absent; ENOTDIR for a non-directory.
+  virtual Result<std::shared_ptr<Inode>> lookup(const Caller& caller, std::string_view name);
+
+  // Tells whether a cached child named `name` with inode `child` still
+  // matches this directory. Filesystems that change behind the sentry's
+  // back (hostfs) and those whose contents depend on the caller (procfs)
+  // check here.
+  virtual bool revalidate(const Caller& caller, std::string_view name, const Inode& child);
+
+  // The target of a symlink. EINVAL for any other inode, as readlink(2).
+  virtual Result<LinkTarget> follow_link(const Caller& caller);
+
+  // The text readlink(2) returns. The default renders follow_link().
+  virtual Result<std::string> readlink(const Caller& caller);
+
+  // Opens the inode found at `location`. `flags` are open(2) flags, already
+  // checked against the inode's type and permissions by the caller.
+  virtual Result<FileRef> open(const Caller& caller, const VirtualDentry& location, uint32_t flags);
+
+  // True when the inode has no name left on its filesystem (unlinked while
+  // open), which getcwd and /proc/pid/fd report.
+  virtual bool unlinked() { return false; }
+
+  // The name of an inode that lives on no mounted filesystem (pipes, ward's
+  // stdio), as /proc/pid/fd shows it: "pipe:[1234]". Empty for others.
+  virtual std::string anonymous_name() const { return {}; }
+
+ private:
+  std::shared_ptr<Filesystem> filesystem_;
+  mode_t type_;
+};
+
+// The DT_* directory-entry type of an S_IFMT mode.
+uint8_t dirent_type(mode_t mode);
+
+// Fills a statx from a stat, for the fields both have.
+struct statx statx_from_stat(const struct stat& st, uint32_t mask);
+
+}  // namespace ward::vfs

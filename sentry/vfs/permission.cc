@@ -1,0 +1,60 @@
+#include "sentry/vfs/permission.h"
+
+#include <algorithm>
+
+#include "sentry/vfs/dentry.h"
+#include "sentry/vfs/mount.h"
+
+namespace ward::vfs {
+
+bool in_group(const kernel::Credentials& creds, gid_t gid) {
+  if (creds.fs_gid == gid) {
+    return true;
+  }
+  const auto& groups = creds.supplementary_groups;
+  return std::find(groups.begin(), groups.end(), gid) != groups.end();
+}
+
+Result<void> check_access(const kernel::Credentials& creds, const struct stat& st, int may) {
+  const int wanted = may & (kMayRead | kMayWrite | kMayExec);
+  mode_t mode = st.st_mode;
+
+  // The owner class applies to the owner even when the group or other bits
+  // would grant more.
+  if (creds.fs_uid == st.st_uid) {
+    mode >>= 6;
+  } else if (in_group(creds, st.st_gid)) {
+    mode >>= 3;
+  }
+  if ((wanted & ~static_cast<int>(mode) & 7) == 0) {
+    return ok();
+  }
+
+  // Root's capabilities: CAP_DAC_READ_SEARCH and CAP_DAC_OVERRIDE. The
+  // sandbox gives them to fsuid 0.
+  if (creds.fs_uid != 0) {
+    return Errno{EACCES};
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return ok();
+  }
+  if ((wanted & kMayExec) == 0 || (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0) {
+    return ok();
+  }
+  return Errno{EACCES};
+}
+
+Result<void> check_permission(const kernel::Credentials& creds, const VirtualDentry& location,
+                              int may) {
+  Inode& inode = location.dentry->inode();
+  if ((may & kMayWrite) != 0 && location.mount->read_only()) {
+    const mode_t type = inode.type();
+    if (S_ISREG(type) || S_ISDIR(type) || S_ISLNK(type)) {
+      return Errno{EROFS};
+    }
+  }
+  const struct stat st = TRY(inode.stat());
+  return check_access(creds, st, may);
+}
+
+}  // namespace ward::vfs

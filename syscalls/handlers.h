@@ -1,0 +1,6 @@
+// Every syscall handler, for the table.
+#pragma once
+
+#include "syscalls/handlers_core.h"
+#include "syscalls/handlers_file.h"
+#include "syscalls/handlers_mm.h"

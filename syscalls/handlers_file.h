@@ -1,0 +1,98 @@
+// Handlers of the file syscalls: open and close, reads and writes, seeking,
+// stat, directories and the working directory, descriptors, pipes, and the
+// calls that change the filesystem. Each has the table's Handler signature.
+#pragma once
+
+#include <cstdint>
+
+#include "ward/result.h"
+
+namespace ward::kernel {
+class Task;
+}
+
+namespace ward::syscalls {
+
+struct SyscallArgs;
+
+// sys_file.cc: opening and closing.
+Result<int64_t> sys_open(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_openat(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_openat2(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_creat(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_close(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_close_range(kernel::Task& task, const SyscallArgs& args);
+
+// sys_file_rw.cc: reading, writing and seeking.
+Result<int64_t> sys_read(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_write(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_pread64(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_pwrite64(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_readv(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_writev(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_preadv(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_pwritev(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_preadv2(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_pwritev2(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_lseek(kernel::Task& task, const SyscallArgs& args);
+
+// sys_stat.cc: file status and access checks.
+Result<int64_t> sys_stat(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_fstat(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_lstat(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_newfstatat(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_statx(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_statfs(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_fstatfs(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_readlink(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_readlinkat(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_access(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_faccessat(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_faccessat2(kernel::Task& task, const SyscallArgs& args);
+
+// sys_dir.cc: directory listings and the working directory.
+Result<int64_t> sys_getdents(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_getdents64(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_getcwd(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_chdir(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_fchdir(kernel::Task& task, const SyscallArgs& args);
+
+// sys_fd.cc: descriptor operations.
+Result<int64_t> sys_dup(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_dup2(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_dup3(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_fcntl(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_ioctl(kernel::Task& task, const SyscallArgs& args);
+
+// sys_pipe.cc
+Result<int64_t> sys_pipe(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_pipe2(kernel::Task& task, const SyscallArgs& args);
+
+// sys_file_mutate.cc: calls that change the filesystem.
+Result<int64_t> sys_mkdir(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_mkdirat(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_mknod(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_mknodat(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_rmdir(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_unlink(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_unlinkat(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_rename(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_renameat(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_renameat2(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_link(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_linkat(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_symlink(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_symlinkat(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_chmod(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_fchmod(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_fchmodat(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_fchmodat2(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_chown(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_fchown(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_lchown(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_fchownat(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_truncate(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_ftruncate(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_utimensat(kernel::Task& task, const SyscallArgs& args);
+
+}  // namespace ward::syscalls

@@ -1,0 +1,256 @@
+// exit, exit_group, execve, the process and user ids, set_tid_address,
+// the robust futex list, arch_prctl and prctl.
+#include <asm/prctl.h>
+#include <linux/futex.h>
+#include <sys/prctl.h>
+
+#include <vector>
+
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task.h"
+#include "sentry/kernel/thread_group.h"
+#include "sentry/loader/loader.h"
+#include "syscalls/gaps.h"
+#include "syscalls/handlers_core.h"
+
+namespace ward::syscalls {
+namespace {
+
+// Memory the sentry spends on one execve's argv and envp before it gives
+// up with E2BIG; the loader then applies Linux's exact limit.
+constexpr size_t kMaxExecStringBytes = 16 * 1024 * 1024;
+
+// Reads a NULL-terminated array of string pointers (argv, envp).
+Result<std::vector<std::string>> copy_in_string_array(kernel::Task& task, GuestAddr array,
+                                                      size_t& total_bytes) {
+  std::vector<std::string> strings;
+  if (array.is_null()) {
+    return strings;  // Linux treats a NULL argv or envp as empty
+  }
+  for (GuestAddr cursor = array;; cursor += sizeof(uint64_t)) {
+    uint64_t pointer = TRY(task.copy_in<uint64_t>(cursor));
+    if (pointer == 0) {
+      return strings;
+    }
+    auto text = task.copy_in_string(GuestAddr(pointer), loader::kMaxArgStringBytes);
+    if (!text.ok()) {
+      return text.error().value == ENAMETOOLONG ? Errno{E2BIG} : text.error();
+    }
+    total_bytes += text->size() + 1 + sizeof(uint64_t);
+    if (total_bytes > kMaxExecStringBytes) {
+      return Errno{E2BIG};
+    }
+    strings.push_back(std::move(*text));
+  }
+}
+
+}  // namespace
+
+// exit(status): ends the calling thread.
+Result<int64_t> sys_exit(kernel::Task& task, const SyscallArgs& args) {
+  int status = args.i32(0);
+  task.exit_thread(status);
+  return 0;
+}
+
+// exit_group(status): ends every thread of the process.
+Result<int64_t> sys_exit_group(kernel::Task& task, const SyscallArgs& args) {
+  int status = args.i32(0);
+  task.thread_group().begin_exit(kernel::exit_wait_status(status));
+  task.exit_thread(status);
+  return 0;
+}
+
+// execve(pathname, argv, envp)
+Result<int64_t> sys_execve(kernel::Task& task, const SyscallArgs& args) {
+  std::string path = TRY(task.copy_in_path(args.addr(0)));
+  GuestAddr argv_addr = args.addr(1);
+  GuestAddr envp_addr = args.addr(2);
+
+  vfs::FileRef program = TRY(loader::open_program(task, path));
+  size_t total_bytes = 0;
+  std::vector<std::string> argv = TRY(copy_in_string_array(task, argv_addr, total_bytes));
+  std::vector<std::string> envp = TRY(copy_in_string_array(task, envp_addr, total_bytes));
+
+  // NOTE: the other threads of a multi-threaded caller are not ended yet.
+  TRY(loader::execve(task, std::move(program),
+                     loader::ExecRequest{std::move(path), std::move(argv), std::move(envp)}));
+  return 0;
+}
+
+Result<int64_t> sys_getpid(kernel::Task& task, const SyscallArgs&) { return task.pid(); }
+
+Result<int64_t> sys_gettid(kernel::Task& task, const SyscallArgs&) { return task.tid(); }
+
+// getppid: 0 for the sandbox's first process, whose parent lies outside the
+// sandbox's pid namespace.
+Result<int64_t> sys_getppid(kernel::Task& task, const SyscallArgs&) {
+  kernel::ThreadGroup* parent = task.thread_group().parent();
+  return parent == nullptr ? 0 : parent->tgid();
+}
+
+Result<int64_t> sys_getuid(kernel::Task& task, const SyscallArgs&) {
+  return task.creds().real_uid;
+}
+
+Result<int64_t> sys_geteuid(kernel::Task& task, const SyscallArgs&) {
+  return task.creds().effective_uid;
+}
+
+Result<int64_t> sys_getgid(kernel::Task& task, const SyscallArgs&) {
+  return task.creds().real_gid;
+}
+
+Result<int64_t> sys_getegid(kernel::Task& task, const SyscallArgs&) {
+  return task.creds().effective_gid;
+}
+
+// getresuid(ruid, euid, suid)
+Result<int64_t> sys_getresuid(kernel::Task& task, const SyscallArgs& args) {
+  const kernel::Credentials& creds = task.creds();
+  TRY(task.copy_out<uint32_t>(args.addr(0), creds.real_uid));
+  TRY(task.copy_out<uint32_t>(args.addr(1), creds.effective_uid));
+  TRY(task.copy_out<uint32_t>(args.addr(2), creds.saved_uid));
+  return 0;
+}
+
+// getresgid(rgid, egid, sgid)
+Result<int64_t> sys_getresgid(kernel::Task& task, const SyscallArgs& args) {
+  const kernel::Credentials& creds = task.creds();
+  TRY(task.copy_out<uint32_t>(args.addr(0), creds.real_gid));
+  TRY(task.copy_out<uint32_t>(args.addr(1), creds.effective_gid));
+  TRY(task.copy_out<uint32_t>(args.addr(2), creds.saved_gid));
+  return 0;
+}
+
+// getgroups(size, list): size 0 asks for the count only.
+Result<int64_t> sys_getgroups(kernel::Task& task, const SyscallArgs& args) {
+  int size = args.i32(0);
+  GuestAddr list = args.addr(1);
+  const std::vector<gid_t>& groups = task.creds().supplementary_groups;
+
+  if (size < 0) {
+    return Errno{EINVAL};
+  }
+  if (size == 0) {
+    return static_cast<int64_t>(groups.size());
+  }
+  if (static_cast<size_t>(size) < groups.size()) {
+    return Errno{EINVAL};
+  }
+  std::vector<uint32_t> ids(groups.begin(), groups.end());
+  TRY(task.copy_out(list, std::as_bytes(std::span(ids))));
+  return static_cast<int64_t>(groups.size());
+}
+
+// set_tid_address(tidptr): returns the caller's tid.
+Result<int64_t> sys_set_tid_address(kernel::Task& task, const SyscallArgs& args) {
+  task.set_clear_child_tid(args.addr(0));
+  return task.tid();
+}
+
+// set_robust_list(head, len): len must be sizeof(struct robust_list_head).
+Result<int64_t> sys_set_robust_list(kernel::Task& task, const SyscallArgs& args) {
+  GuestAddr head = args.addr(0);
+  uint64_t length = args.u64(1);
+  if (length != sizeof(robust_list_head)) {
+    return Errno{EINVAL};
+  }
+  // NOTE: the list is stored but not yet walked when the thread dies.
+  task.set_robust_list(head);
+  return 0;
+}
+
+// get_robust_list(pid, head_ptr, len_ptr), for the caller only.
+Result<int64_t> sys_get_robust_list(kernel::Task& task, const SyscallArgs& args) {
+  int pid = args.i32(0);
+  GuestAddr head_ptr = args.addr(1);
+  GuestAddr length_ptr = args.addr(2);
+
+  kernel::Task* target = pid == 0 ? &task : task.kernel().find_task(pid);
+  if (target == nullptr) {
+    return Errno{ESRCH};
+  }
+  if (target != &task) {
+    // NOTE: reading another task's list needs ptrace access checks, which
+    // come with multi-process support.
+    record_gap(task, "another task's list");
+    return Errno{EPERM};
+  }
+  TRY(task.copy_out<uint64_t>(length_ptr, sizeof(robust_list_head)));
+  TRY(task.copy_out<uint64_t>(head_ptr, target->robust_list().value()));
+  return 0;
+}
+
+// arch_prctl(code, addr)
+Result<int64_t> sys_arch_prctl(kernel::Task& task, const SyscallArgs& args) {
+  int code = args.i32(0);
+  uint64_t addr = args.u64(1);
+  platform::Registers& regs = task.regs();
+
+  switch (code) {
+    case ARCH_SET_FS:
+    case ARCH_SET_GS:
+      if (addr >= kTaskSize) {
+        return Errno{EPERM};
+      }
+      (code == ARCH_SET_FS ? regs.fs_base : regs.gs_base) = addr;
+      return 0;
+    case ARCH_GET_FS:
+      TRY(task.copy_out<uint64_t>(GuestAddr(addr), regs.fs_base));
+      return 0;
+    case ARCH_GET_GS:
+      TRY(task.copy_out<uint64_t>(GuestAddr(addr), regs.gs_base));
+      return 0;
+    case ARCH_GET_CPUID:
+      return 1;  // cpuid never faults under ward
+    case ARCH_SET_CPUID:
+      if (addr != 0) {
+        return 0;  // cpuid stays enabled, which is what was asked
+      }
+      // Making cpuid fault needs the host to switch faulting on in the stub.
+      record_gap(task, "ARCH_SET_CPUID to fault cpuid");
+      return Errno{ENODEV};
+    default:
+      record_gap(task, fmt::format("code {:#x}", code));
+      return Errno{EINVAL};
+  }
+}
+
+// prctl(option, arg2, arg3, arg4, arg5)
+Result<int64_t> sys_prctl(kernel::Task& task, const SyscallArgs& args) {
+  int option = args.i32(0);
+  GuestAddr name_addr = args.addr(1);
+
+  // TASK_COMM_LEN: the name buffer is 16 bytes with its NUL.
+  constexpr size_t kCommBufferBytes = 16;
+  switch (option) {
+    case PR_SET_NAME: {
+      char name[kCommBufferBytes] = {};
+      // Linux reads up to 15 bytes and stops at the first NUL; a shorter
+      // readable string near an unmapped page still works.
+      auto text = task.copy_in_string(name_addr, kCommBufferBytes);
+      if (!text.ok() && text.error().value != ENAMETOOLONG) {
+        return text.error();
+      }
+      if (!text.ok()) {
+        TRY(task.copy_in(name_addr, std::as_writable_bytes(std::span(name, kCommBufferBytes - 1))));
+        task.set_comm(std::string_view(name, kCommBufferBytes - 1));
+      } else {
+        task.set_comm(*text);
+      }
+      return 0;
+    }
+    case PR_GET_NAME: {
+      char name[kCommBufferBytes] = {};
+      task.comm().copy(name, kCommBufferBytes - 1);
+      TRY(task.copy_out(name_addr, std::as_bytes(std::span(name))));
+      return 0;
+    }
+    default:
+      record_gap(task, fmt::format("option {}", option));
+      return Errno{EINVAL};
+  }
+}
+
+}  // namespace ward::syscalls

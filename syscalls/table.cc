@@ -1,0 +1,502 @@
+// The x86_64 syscall table of Linux 6.18. Numbers and names follow the
+// kernel's arch/x86/entry/syscalls/syscall_64.tbl. Argument formats follow
+// the kernel's prototypes in include/linux/syscalls.h, so a row's argument
+// count is what the kernel reads. That is sometimes more than the libc
+// wrapper takes, as with the two offset halves of preadv.
+//
+// One row per line: implementing a syscall changes only its own row, from
+//   row(0, "read", {kFd, kPtr, kUint}),
+// to
+//   row(0, "read", {kFd, kPtr, kUint}, Support::kFull, "", sys_read),
+#include "syscalls/table.h"
+
+#include "syscalls/handlers.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <initializer_list>
+
+namespace ward::syscalls {
+namespace {
+
+using enum ArgFormat;
+
+constexpr size_t kMaxArgs = 6;
+
+constexpr std::string_view kNotImplemented = "not implemented";
+
+// The note for numbers Linux reserves on x86_64 without an implementation:
+// calls that were never ported, or that were removed (_sysctl, uselib,
+// lookup_dcookie). The kernel has no prototype for them, so their rows take
+// the argument counts strace prints.
+constexpr std::string_view kNotInLinux =
+    "not implemented, and Linux on x86_64 returns ENOSYS as well";
+
+constexpr std::string_view kUprobeOnly =
+    "not implemented (Linux accepts it only from its own uprobe trampolines)";
+
+// A row with a handler. Constant evaluation fails on more than six formats,
+// so a bad row does not compile.
+constexpr SyscallEntry row(int number, std::string_view name, std::initializer_list<ArgFormat> args,
+                           Support support, std::string_view note, Handler handler) {
+  if (args.size() > kMaxArgs) {
+    throw "a syscall takes at most six arguments";
+  }
+
+  SyscallEntry entry{
+      .number = number,
+      .name = name,
+      .arg_count = static_cast<uint8_t>(args.size()),
+      .args = {},
+      .support = support,
+      .note = note,
+      .handler = handler,
+  };
+  entry.args.fill(kHex);
+  std::copy(args.begin(), args.end(), entry.args.begin());
+  return entry;
+}
+
+// A row ward does not implement yet: Support::kNone and no handler.
+constexpr SyscallEntry row(int number, std::string_view name, std::initializer_list<ArgFormat> args,
+                           std::string_view note = kNotImplemented) {
+  return row(number, name, args, Support::kNone, note, nullptr);
+}
+
+// clang-format off
+constexpr SyscallEntry kTable[] = {
+    row(0, "read", {kFd, kPtr, kUint}, Support::kFull, "", sys_read),
+    row(1, "write", {kFd, kPtr, kUint}, Support::kPartial, "EPIPE comes without SIGPIPE until signal delivery exists", sys_write),
+    row(2, "open", {kPath, kOpenFlags, kMode}, Support::kPartial, "Every mount is read-only: creating a name, O_TRUNC, O_TMPFILE and write access to regular files are EROFS; a host FIFO opens for reading only (EACCES); O_DIRECT is accepted with buffered I/O", sys_open),
+    row(3, "close", {kFd}, Support::kFull, "", sys_close),
+    row(4, "stat", {kPath, kPtr}, Support::kFull, "", sys_stat),
+    row(5, "fstat", {kFd, kPtr}, Support::kFull, "", sys_fstat),
+    row(6, "lstat", {kPath, kPtr}, Support::kFull, "", sys_lstat),
+    row(7, "poll", {kPtr, kUint, kInt}),
+    row(8, "lseek", {kFd, kLong, kWhence}, Support::kFull, "", sys_lseek),
+    row(9, "mmap", {kPtr, kUint, kProt, kMmapFlags, kFd, kHex}, Support::kPartial, "MAP_HUGETLB fails with ENOMEM; MAP_GROWSDOWN mappings do not grow; MAP_SYNC is EOPNOTSUPP", sys_mmap),
+    row(10, "mprotect", {kPtr, kUint, kProt}, Support::kPartial, "PROT_GROWSDOWN and PROT_GROWSUP do not extend to the rest of a stack mapping", sys_mprotect),
+    row(11, "munmap", {kPtr, kUint}, Support::kFull, "", sys_munmap),
+    row(12, "brk", {kPtr}, Support::kFull, "", sys_brk),
+    row(13, "rt_sigaction", {kSignal, kPtr, kPtr, kUint}, Support::kPartial, "dispositions are stored; handlers are not yet run", sys_rt_sigaction),
+    row(14, "rt_sigprocmask", {kInt, kPtr, kPtr, kUint}, Support::kFull, "", sys_rt_sigprocmask),
+    row(15, "rt_sigreturn", {}),
+    row(16, "ioctl", {kFd, kIoctlCmd, kHex}, Support::kPartial, "FIOCLEX, FIONCLEX, FIONBIO, FIONREAD and FIOQSIZE on every file; TCGETS and TIOCGWINSZ on ward's terminal stdio; other terminal requests (TCSETS*, TIOCGPGRP, TIOCSWINSZ...) and FIOASYNC are ENOTTY", sys_ioctl),
+    row(17, "pread64", {kFd, kPtr, kUint, kLong}, Support::kFull, "", sys_pread64),
+    row(18, "pwrite64", {kFd, kPtr, kUint, kLong}, Support::kPartial, "EPIPE comes without SIGPIPE until signal delivery exists", sys_pwrite64),
+    row(19, "readv", {kFd, kPtr, kUint}, Support::kFull, "", sys_readv),
+    row(20, "writev", {kFd, kPtr, kUint}, Support::kPartial, "EPIPE comes without SIGPIPE until signal delivery exists", sys_writev),
+    row(21, "access", {kPath, kAccessMode}, Support::kFull, "", sys_access),
+    row(22, "pipe", {kPtr}, Support::kFull, "", sys_pipe),
+    row(23, "select", {kInt, kPtr, kPtr, kPtr, kPtr}),
+    row(24, "sched_yield", {}, Support::kFull, "", sys_sched_yield),
+    row(25, "mremap", {kPtr, kUint, kUint, kHex, kPtr}, Support::kPartial, "MREMAP_DONTUNMAP and duplicating a shared mapping with old_size 0 fail with EINVAL", sys_mremap),
+    row(26, "msync", {kPtr, kUint, kHex}, Support::kFull, "", sys_msync),
+    row(27, "mincore", {kPtr, kUint, kPtr}, Support::kFull, "", sys_mincore),
+    row(28, "madvise", {kPtr, kUint, kInt}, Support::kPartial, "MADV_HWPOISON and MADV_SOFT_OFFLINE fail with EPERM", sys_madvise),
+    row(29, "shmget", {kInt, kUint, kHex}),
+    row(30, "shmat", {kInt, kPtr, kHex}),
+    row(31, "shmctl", {kInt, kInt, kPtr}),
+    row(32, "dup", {kFd}, Support::kFull, "", sys_dup),
+    row(33, "dup2", {kFd, kFd}, Support::kFull, "", sys_dup2),
+    row(34, "pause", {}),
+    row(35, "nanosleep", {kPtr, kPtr}, Support::kFull, "", sys_nanosleep),
+    row(36, "getitimer", {kInt, kPtr}),
+    row(37, "alarm", {kUint}),
+    row(38, "setitimer", {kInt, kPtr, kPtr}),
+    row(39, "getpid", {}, Support::kFull, "", sys_getpid),
+    row(40, "sendfile", {kFd, kFd, kPtr, kUint}),
+    row(41, "socket", {kInt, kInt, kInt}),
+    row(42, "connect", {kFd, kPtr, kInt}),
+    row(43, "accept", {kFd, kPtr, kPtr}),
+    row(44, "sendto", {kFd, kPtr, kUint, kHex, kPtr, kInt}),
+    row(45, "recvfrom", {kFd, kPtr, kUint, kHex, kPtr, kPtr}),
+    row(46, "sendmsg", {kFd, kPtr, kHex}),
+    row(47, "recvmsg", {kFd, kPtr, kHex}),
+    row(48, "shutdown", {kFd, kInt}),
+    row(49, "bind", {kFd, kPtr, kInt}),
+    row(50, "listen", {kFd, kInt}),
+    row(51, "getsockname", {kFd, kPtr, kPtr}),
+    row(52, "getpeername", {kFd, kPtr, kPtr}),
+    row(53, "socketpair", {kInt, kInt, kInt, kPtr}),
+    row(54, "setsockopt", {kFd, kInt, kInt, kPtr, kInt}),
+    row(55, "getsockopt", {kFd, kInt, kInt, kPtr, kPtr}),
+    row(56, "clone", {kCloneFlags, kPtr, kPtr, kPtr, kPtr}),
+    row(57, "fork", {}),
+    row(58, "vfork", {}),
+    row(59, "execve", {kPath, kStringArray, kEnvArray}, Support::kPartial, "other threads of a multi-threaded caller are not ended", sys_execve),
+    row(60, "exit", {kInt}, Support::kPartial, "CLONE_CHILD_CLEARTID and the robust futex list are not processed at exit", sys_exit),
+    row(61, "wait4", {kInt, kPtr, kHex, kPtr}),
+    row(62, "kill", {kInt, kSignal}),
+    row(63, "uname", {kPtr}, Support::kFull, "", sys_uname),
+    row(64, "semget", {kInt, kInt, kHex}),
+    row(65, "semop", {kInt, kPtr, kUint}),
+    row(66, "semctl", {kInt, kInt, kInt, kHex}),
+    row(67, "shmdt", {kPtr}),
+    row(68, "msgget", {kInt, kHex}),
+    row(69, "msgsnd", {kInt, kPtr, kUint, kHex}),
+    row(70, "msgrcv", {kInt, kPtr, kUint, kLong, kHex}),
+    row(71, "msgctl", {kInt, kInt, kPtr}),
+    row(72, "fcntl", {kFd, kFcntlCmd, kHex}, Support::kPartial, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETPIPE_SZ, F_DUPFD_QUERY and F_CREATED_QUERY; record locks, owners, signals, leases, F_NOTIFY, seals, F_SETPIPE_SZ and the write hints are EINVAL; F_SETFL cannot turn on O_DIRECT, or O_ASYNC on pipes and host streams (EINVAL)", sys_fcntl),
+    row(73, "flock", {kFd, kInt}),
+    row(74, "fsync", {kFd}),
+    row(75, "fdatasync", {kFd}),
+    row(76, "truncate", {kPath, kLong}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_truncate),
+    row(77, "ftruncate", {kFd, kLong}, Support::kPartial, "EROFS, except on ward's stdio when it is a host regular file open for writing", sys_ftruncate),
+    row(78, "getdents", {kFd, kPtr, kUint}, Support::kFull, "", sys_getdents),
+    row(79, "getcwd", {kPtr, kUint}, Support::kFull, "", sys_getcwd),
+    row(80, "chdir", {kPath}, Support::kFull, "", sys_chdir),
+    row(81, "fchdir", {kFd}, Support::kFull, "", sys_fchdir),
+    row(82, "rename", {kPath, kPath}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_rename),
+    row(83, "mkdir", {kPath, kMode}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_mkdir),
+    row(84, "rmdir", {kPath}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_rmdir),
+    row(85, "creat", {kPath, kMode}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_creat),
+    row(86, "link", {kPath, kPath}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_link),
+    row(87, "unlink", {kPath}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_unlink),
+    row(88, "symlink", {kPath, kPath}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_symlink),
+    row(89, "readlink", {kPath, kPtr, kUint}, Support::kFull, "", sys_readlink),
+    row(90, "chmod", {kPath, kMode}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_chmod),
+    row(91, "fchmod", {kFd, kMode}, Support::kPartial, "EROFS on every mounted file; EPERM on pipes and ward's stdio", sys_fchmod),
+    row(92, "chown", {kPath, kInt, kInt}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_chown),
+    row(93, "fchown", {kFd, kInt, kInt}, Support::kPartial, "EROFS on every mounted file; EPERM on pipes and ward's stdio", sys_fchown),
+    row(94, "lchown", {kPath, kInt, kInt}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_lchown),
+    row(95, "umask", {kMode}),
+    row(96, "gettimeofday", {kPtr, kPtr}, Support::kFull, "", sys_gettimeofday),
+    row(97, "getrlimit", {kInt, kPtr}, Support::kFull, "", sys_getrlimit),
+    row(98, "getrusage", {kInt, kPtr}),
+    row(99, "sysinfo", {kPtr}, Support::kPartial, "load averages read 0", sys_sysinfo),
+    row(100, "times", {kPtr}),
+    row(101, "ptrace", {kLong, kLong, kPtr, kHex}),
+    row(102, "getuid", {}, Support::kFull, "", sys_getuid),
+    row(103, "syslog", {kInt, kPtr, kInt}),
+    row(104, "getgid", {}, Support::kFull, "", sys_getgid),
+    row(105, "setuid", {kInt}),
+    row(106, "setgid", {kInt}),
+    row(107, "geteuid", {}, Support::kFull, "", sys_geteuid),
+    row(108, "getegid", {}, Support::kFull, "", sys_getegid),
+    row(109, "setpgid", {kInt, kInt}),
+    row(110, "getppid", {}, Support::kFull, "", sys_getppid),
+    row(111, "getpgrp", {}),
+    row(112, "setsid", {}),
+    row(113, "setreuid", {kInt, kInt}),
+    row(114, "setregid", {kInt, kInt}),
+    row(115, "getgroups", {kInt, kPtr}, Support::kFull, "", sys_getgroups),
+    row(116, "setgroups", {kInt, kPtr}),
+    row(117, "setresuid", {kInt, kInt, kInt}),
+    row(118, "getresuid", {kPtr, kPtr, kPtr}, Support::kFull, "", sys_getresuid),
+    row(119, "setresgid", {kInt, kInt, kInt}),
+    row(120, "getresgid", {kPtr, kPtr, kPtr}, Support::kFull, "", sys_getresgid),
+    row(121, "getpgid", {kInt}),
+    row(122, "setfsuid", {kInt}),
+    row(123, "setfsgid", {kInt}),
+    row(124, "getsid", {kInt}),
+    row(125, "capget", {kPtr, kPtr}),
+    row(126, "capset", {kPtr, kPtr}),
+    row(127, "rt_sigpending", {kPtr, kUint}, Support::kFull, "", sys_rt_sigpending),
+    row(128, "rt_sigtimedwait", {kPtr, kPtr, kPtr, kUint}),
+    row(129, "rt_sigqueueinfo", {kInt, kSignal, kPtr}),
+    row(130, "rt_sigsuspend", {kPtr, kUint}),
+    row(131, "sigaltstack", {kPtr, kPtr}, Support::kPartial, "the stack is stored; handlers are not yet run on it", sys_sigaltstack),
+    row(132, "utime", {kPath, kPtr}),
+    row(133, "mknod", {kPath, kMode, kHex}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_mknod),
+    row(134, "uselib", {kPath}, kNotInLinux),
+    row(135, "personality", {kHex}),
+    row(136, "ustat", {kHex, kPtr}),
+    row(137, "statfs", {kPath, kPtr}, Support::kFull, "", sys_statfs),
+    row(138, "fstatfs", {kFd, kPtr}, Support::kFull, "", sys_fstatfs),
+    row(139, "sysfs", {kInt, kHex, kHex}),
+    row(140, "getpriority", {kInt, kInt}),
+    row(141, "setpriority", {kInt, kInt, kInt}),
+    row(142, "sched_setparam", {kInt, kPtr}),
+    row(143, "sched_getparam", {kInt, kPtr}),
+    row(144, "sched_setscheduler", {kInt, kInt, kPtr}),
+    row(145, "sched_getscheduler", {kInt}),
+    row(146, "sched_get_priority_max", {kInt}),
+    row(147, "sched_get_priority_min", {kInt}),
+    row(148, "sched_rr_get_interval", {kInt, kPtr}),
+    row(149, "mlock", {kPtr, kUint}),
+    row(150, "munlock", {kPtr, kUint}),
+    row(151, "mlockall", {kHex}),
+    row(152, "munlockall", {}),
+    row(153, "vhangup", {}),
+    row(154, "modify_ldt", {kInt, kPtr, kUint}),
+    row(155, "pivot_root", {kPath, kPath}),
+    row(156, "_sysctl", {kPtr}, kNotInLinux),
+    row(157, "prctl", {kInt, kHex, kHex, kHex, kHex}, Support::kPartial, "only PR_SET_NAME and PR_GET_NAME; every other option is EINVAL", sys_prctl),
+    row(158, "arch_prctl", {kHex, kHex}, Support::kPartial, "ARCH_SET_CPUID to make cpuid fault is ENODEV; AMX and shadow stack codes are EINVAL", sys_arch_prctl),
+    row(159, "adjtimex", {kPtr}),
+    row(160, "setrlimit", {kInt, kPtr}, Support::kPartial, "limits are stored; only RLIMIT_NOFILE and RLIMIT_STACK are enforced", sys_setrlimit),
+    row(161, "chroot", {kPath}),
+    row(162, "sync", {}),
+    row(163, "acct", {kPath}),
+    row(164, "settimeofday", {kPtr, kPtr}),
+    row(165, "mount", {kPath, kPath, kString, kHex, kPtr}),
+    row(166, "umount2", {kPath, kHex}),
+    row(167, "swapon", {kPath, kHex}),
+    row(168, "swapoff", {kPath}),
+    row(169, "reboot", {kHex, kHex, kHex, kPtr}),
+    row(170, "sethostname", {kPtr, kInt}),
+    row(171, "setdomainname", {kPtr, kInt}),
+    row(172, "iopl", {kInt}),
+    row(173, "ioperm", {kHex, kUint, kInt}),
+    row(174, "create_module", {kString, kUint}, kNotInLinux),
+    row(175, "init_module", {kPtr, kUint, kString}),
+    row(176, "delete_module", {kString, kHex}),
+    row(177, "get_kernel_syms", {kPtr}, kNotInLinux),
+    row(178, "query_module", {kString, kInt, kPtr, kUint, kPtr}, kNotInLinux),
+    row(179, "quotactl", {kHex, kPath, kInt, kPtr}),
+    row(180, "nfsservctl", {kInt, kPtr, kPtr}, kNotInLinux),
+    row(181, "getpmsg", {kHex, kHex, kHex, kHex, kHex}, kNotInLinux),
+    row(182, "putpmsg", {kHex, kHex, kHex, kHex, kHex}, kNotInLinux),
+    row(183, "afs_syscall", {kHex, kHex, kHex, kHex, kHex}, kNotInLinux),
+    row(184, "tuxcall", {kHex, kHex, kHex}, kNotInLinux),
+    row(185, "security", {kHex, kHex, kHex}, kNotInLinux),
+    row(186, "gettid", {}, Support::kFull, "", sys_gettid),
+    row(187, "readahead", {kFd, kLong, kUint}),
+    row(188, "setxattr", {kPath, kString, kPtr, kUint, kHex}),
+    row(189, "lsetxattr", {kPath, kString, kPtr, kUint, kHex}),
+    row(190, "fsetxattr", {kFd, kString, kPtr, kUint, kHex}),
+    row(191, "getxattr", {kPath, kString, kPtr, kUint}),
+    row(192, "lgetxattr", {kPath, kString, kPtr, kUint}),
+    row(193, "fgetxattr", {kFd, kString, kPtr, kUint}),
+    row(194, "listxattr", {kPath, kPtr, kUint}),
+    row(195, "llistxattr", {kPath, kPtr, kUint}),
+    row(196, "flistxattr", {kFd, kPtr, kUint}),
+    row(197, "removexattr", {kPath, kString}),
+    row(198, "lremovexattr", {kPath, kString}),
+    row(199, "fremovexattr", {kFd, kString}),
+    row(200, "tkill", {kInt, kSignal}),
+    row(201, "time", {kPtr}, Support::kFull, "", sys_time),
+    row(202, "futex", {kPtr, kFutexOp, kInt, kPtr, kPtr, kHex}, Support::kPartial, "only WAIT, WAKE, WAIT_BITSET and WAKE_BITSET; MAP_SHARED words do not meet across processes", sys_futex),
+    row(203, "sched_setaffinity", {kInt, kUint, kPtr}),
+    row(204, "sched_getaffinity", {kInt, kUint, kPtr}, Support::kFull, "", sys_sched_getaffinity),
+    row(205, "set_thread_area", {kPtr}, kNotInLinux),
+    row(206, "io_setup", {kUint, kPtr}),
+    row(207, "io_destroy", {kHex}),
+    row(208, "io_getevents", {kHex, kLong, kLong, kPtr, kPtr}),
+    row(209, "io_submit", {kHex, kLong, kPtr}),
+    row(210, "io_cancel", {kHex, kPtr, kPtr}),
+    row(211, "get_thread_area", {kPtr}, kNotInLinux),
+    row(212, "lookup_dcookie", {kHex, kPtr, kUint}, kNotInLinux),
+    row(213, "epoll_create", {kInt}),
+    row(214, "epoll_ctl_old", {kHex, kHex, kHex, kHex}, kNotInLinux),
+    row(215, "epoll_wait_old", {kHex, kHex, kHex, kHex}, kNotInLinux),
+    row(216, "remap_file_pages", {kPtr, kUint, kProt, kUint, kHex}),
+    row(217, "getdents64", {kFd, kPtr, kUint}, Support::kFull, "", sys_getdents64),
+    row(218, "set_tid_address", {kPtr}, Support::kPartial, "the tid is not cleared and its futex not woken at thread exit", sys_set_tid_address),
+    row(219, "restart_syscall", {}),
+    row(220, "semtimedop", {kInt, kPtr, kUint, kPtr}),
+    row(221, "fadvise64", {kFd, kLong, kUint, kInt}),
+    row(222, "timer_create", {kClockId, kPtr, kPtr}),
+    row(223, "timer_settime", {kInt, kHex, kPtr, kPtr}),
+    row(224, "timer_gettime", {kInt, kPtr}),
+    row(225, "timer_getoverrun", {kInt}),
+    row(226, "timer_delete", {kInt}),
+    row(227, "clock_settime", {kClockId, kPtr}, Support::kFull, "always EPERM: the sandbox cannot set the host's clock", sys_clock_settime),
+    row(228, "clock_gettime", {kClockId, kPtr}, Support::kFull, "", sys_clock_gettime),
+    row(229, "clock_getres", {kClockId, kPtr}, Support::kFull, "", sys_clock_getres),
+    row(230, "clock_nanosleep", {kClockId, kHex, kPtr, kPtr}, Support::kPartial, "CPU-time and alarm clocks are EINVAL; an absolute sleep does not follow host clock changes", sys_clock_nanosleep),
+    row(231, "exit_group", {kInt}, Support::kFull, "", sys_exit_group),
+    row(232, "epoll_wait", {kFd, kPtr, kInt, kInt}),
+    row(233, "epoll_ctl", {kFd, kInt, kFd, kPtr}),
+    row(234, "tgkill", {kInt, kInt, kSignal}),
+    row(235, "utimes", {kPath, kPtr}),
+    row(236, "vserver", {kHex, kHex, kHex, kHex, kHex}, kNotInLinux),
+    row(237, "mbind", {kPtr, kUint, kInt, kPtr, kUint, kHex}),
+    row(238, "set_mempolicy", {kInt, kPtr, kUint}),
+    row(239, "get_mempolicy", {kPtr, kPtr, kUint, kPtr, kHex}),
+    row(240, "mq_open", {kPath, kOpenFlags, kMode, kPtr}),
+    row(241, "mq_unlink", {kPath}),
+    row(242, "mq_timedsend", {kFd, kPtr, kUint, kUint, kPtr}),
+    row(243, "mq_timedreceive", {kFd, kPtr, kUint, kPtr, kPtr}),
+    row(244, "mq_notify", {kFd, kPtr}),
+    row(245, "mq_getsetattr", {kFd, kPtr, kPtr}),
+    row(246, "kexec_load", {kHex, kUint, kPtr, kHex}),
+    row(247, "waitid", {kInt, kInt, kPtr, kHex, kPtr}),
+    row(248, "add_key", {kString, kString, kPtr, kUint, kInt}),
+    row(249, "request_key", {kString, kString, kString, kInt}),
+    row(250, "keyctl", {kInt, kHex, kHex, kHex, kHex}),
+    row(251, "ioprio_set", {kInt, kInt, kInt}),
+    row(252, "ioprio_get", {kInt, kInt}),
+    row(253, "inotify_init", {}),
+    row(254, "inotify_add_watch", {kFd, kPath, kHex}),
+    row(255, "inotify_rm_watch", {kFd, kInt}),
+    row(256, "migrate_pages", {kInt, kUint, kPtr, kPtr}),
+    row(257, "openat", {kDirFd, kPath, kOpenFlags, kMode}, Support::kPartial, "Every mount is read-only: creating a name, O_TRUNC, O_TMPFILE and write access to regular files are EROFS; a host FIFO opens for reading only (EACCES); O_DIRECT is accepted with buffered I/O", sys_openat),
+    row(258, "mkdirat", {kDirFd, kPath, kMode}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_mkdirat),
+    row(259, "mknodat", {kDirFd, kPath, kMode, kHex}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_mknodat),
+    row(260, "fchownat", {kDirFd, kPath, kInt, kInt, kAtFlags}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_fchownat),
+    row(261, "futimesat", {kDirFd, kPath, kPtr}),
+    row(262, "newfstatat", {kDirFd, kPath, kPtr, kAtFlags}, Support::kFull, "", sys_newfstatat),
+    row(263, "unlinkat", {kDirFd, kPath, kUnlinkatFlags}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_unlinkat),
+    row(264, "renameat", {kDirFd, kPath, kDirFd, kPath}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_renameat),
+    row(265, "linkat", {kDirFd, kPath, kDirFd, kPath, kAtFlags}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_linkat),
+    row(266, "symlinkat", {kPath, kDirFd, kPath}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_symlinkat),
+    row(267, "readlinkat", {kDirFd, kPath, kPtr, kUint}, Support::kFull, "", sys_readlinkat),
+    row(268, "fchmodat", {kDirFd, kPath, kMode}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_fchmodat),
+    row(269, "faccessat", {kDirFd, kPath, kAccessMode}, Support::kFull, "", sys_faccessat),
+    row(270, "pselect6", {kInt, kPtr, kPtr, kPtr, kPtr, kPtr}),
+    row(271, "ppoll", {kPtr, kUint, kPtr, kPtr, kUint}),
+    row(272, "unshare", {kNamespaceFlags}),
+    row(273, "set_robust_list", {kPtr, kUint}, Support::kPartial, "the list is stored but not walked when the thread dies", sys_set_robust_list),
+    row(274, "get_robust_list", {kInt, kPtr, kPtr}, Support::kPartial, "only for the calling task; another task's list is EPERM", sys_get_robust_list),
+    row(275, "splice", {kFd, kPtr, kFd, kPtr, kUint, kHex}),
+    row(276, "tee", {kFd, kFd, kUint, kHex}),
+    row(277, "sync_file_range", {kFd, kLong, kLong, kHex}),
+    row(278, "vmsplice", {kFd, kPtr, kUint, kHex}),
+    row(279, "move_pages", {kInt, kUint, kPtr, kPtr, kPtr, kHex}),
+    row(280, "utimensat", {kDirFd, kPath, kPtr, kAtFlags}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_utimensat),
+    row(281, "epoll_pwait", {kFd, kPtr, kInt, kInt, kPtr, kUint}),
+    row(282, "signalfd", {kFd, kPtr, kUint}),
+    row(283, "timerfd_create", {kClockId, kNewFdFlags}),
+    row(284, "eventfd", {kUint}),
+    row(285, "fallocate", {kFd, kHex, kLong, kLong}),
+    row(286, "timerfd_settime", {kFd, kHex, kPtr, kPtr}),
+    row(287, "timerfd_gettime", {kFd, kPtr}),
+    row(288, "accept4", {kFd, kPtr, kPtr, kNewFdFlags}),
+    row(289, "signalfd4", {kFd, kPtr, kUint, kNewFdFlags}),
+    row(290, "eventfd2", {kUint, kNewFdFlags}),
+    row(291, "epoll_create1", {kNewFdFlags}),
+    row(292, "dup3", {kFd, kFd, kNewFdFlags}, Support::kFull, "", sys_dup3),
+    row(293, "pipe2", {kPtr, kNewFdFlags}, Support::kPartial, "O_DIRECT (packet mode) is EINVAL; O_NOTIFICATION_PIPE is ENOPKG, as on a kernel without watch queues", sys_pipe2),
+    row(294, "inotify_init1", {kNewFdFlags}),
+    row(295, "preadv", {kFd, kPtr, kUint, kLong, kLong}, Support::kFull, "", sys_preadv),
+    row(296, "pwritev", {kFd, kPtr, kUint, kLong, kLong}, Support::kPartial, "EPIPE comes without SIGPIPE until signal delivery exists", sys_pwritev),
+    row(297, "rt_tgsigqueueinfo", {kInt, kInt, kSignal, kPtr}),
+    row(298, "perf_event_open", {kPtr, kInt, kInt, kFd, kHex}),
+    row(299, "recvmmsg", {kFd, kPtr, kUint, kHex, kPtr}),
+    row(300, "fanotify_init", {kHex, kOpenFlags}),
+    row(301, "fanotify_mark", {kFd, kHex, kHex, kDirFd, kPath}),
+    row(302, "prlimit64", {kInt, kInt, kPtr, kPtr}, Support::kPartial, "limits are stored; only RLIMIT_NOFILE and RLIMIT_STACK are enforced", sys_prlimit64),
+    row(303, "name_to_handle_at", {kDirFd, kPath, kPtr, kPtr, kAtFlags}),
+    row(304, "open_by_handle_at", {kFd, kPtr, kOpenFlags}),
+    row(305, "clock_adjtime", {kClockId, kPtr}),
+    row(306, "syncfs", {kFd}),
+    row(307, "sendmmsg", {kFd, kPtr, kUint, kHex}),
+    row(308, "setns", {kFd, kNamespaceFlags}),
+    row(309, "getcpu", {kPtr, kPtr, kPtr}, Support::kFull, "", sys_getcpu),
+    row(310, "process_vm_readv", {kInt, kPtr, kUint, kPtr, kUint, kHex}),
+    row(311, "process_vm_writev", {kInt, kPtr, kUint, kPtr, kUint, kHex}),
+    row(312, "kcmp", {kInt, kInt, kInt, kHex, kHex}),
+    row(313, "finit_module", {kFd, kString, kHex}),
+    row(314, "sched_setattr", {kInt, kPtr, kHex}),
+    row(315, "sched_getattr", {kInt, kPtr, kUint, kHex}),
+    row(316, "renameat2", {kDirFd, kPath, kDirFd, kPath, kHex}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_renameat2),
+    row(317, "seccomp", {kUint, kHex, kPtr}),
+    row(318, "getrandom", {kPtr, kUint, kHex}, Support::kFull, "", sys_getrandom),
+    row(319, "memfd_create", {kString, kHex}),
+    row(320, "kexec_file_load", {kFd, kFd, kUint, kString, kHex}),
+    row(321, "bpf", {kInt, kPtr, kUint}),
+    row(322, "execveat", {kDirFd, kPath, kStringArray, kEnvArray, kAtFlags}),
+    row(323, "userfaultfd", {kNewFdFlags}),
+    row(324, "membarrier", {kInt, kHex, kInt}),
+    row(325, "mlock2", {kPtr, kUint, kHex}),
+    row(326, "copy_file_range", {kFd, kPtr, kFd, kPtr, kUint, kHex}),
+    row(327, "preadv2", {kFd, kPtr, kUint, kLong, kLong, kHex}, Support::kPartial, "RWF_ATOMIC and RWF_DONTCACHE are EOPNOTSUPP, and so is RWF_NOAPPEND on an O_APPEND file", sys_preadv2),
+    row(328, "pwritev2", {kFd, kPtr, kUint, kLong, kLong, kHex}, Support::kPartial, "RWF_ATOMIC and RWF_DONTCACHE are EOPNOTSUPP, and so is RWF_NOAPPEND on an O_APPEND file; EPIPE comes without SIGPIPE", sys_pwritev2),
+    row(329, "pkey_mprotect", {kPtr, kUint, kProt, kInt}),
+    row(330, "pkey_alloc", {kHex, kHex}),
+    row(331, "pkey_free", {kInt}),
+    row(332, "statx", {kDirFd, kPath, kAtFlags, kHex, kPtr}, Support::kPartial, "stx_mnt_id (STATX_MNT_ID) and STATX_ATTR_MOUNT_ROOT are not reported", sys_statx),
+    row(333, "io_pgetevents", {kHex, kLong, kLong, kPtr, kPtr, kPtr}),
+    row(334, "rseq", {kPtr, kUint, kHex, kHex}),
+    row(335, "uretprobe", {}, kUprobeOnly),
+    row(336, "uprobe", {}, kUprobeOnly),
+    row(424, "pidfd_send_signal", {kFd, kSignal, kPtr, kHex}),
+    row(425, "io_uring_setup", {kUint, kPtr}),
+    row(426, "io_uring_enter", {kFd, kUint, kUint, kHex, kPtr, kUint}),
+    row(427, "io_uring_register", {kFd, kUint, kPtr, kUint}),
+    row(428, "open_tree", {kDirFd, kPath, kAtFlags}),
+    row(429, "move_mount", {kDirFd, kPath, kDirFd, kPath, kHex}),
+    row(430, "fsopen", {kString, kHex}),
+    row(431, "fsconfig", {kFd, kUint, kString, kPtr, kInt}),
+    row(432, "fsmount", {kFd, kHex, kHex}),
+    row(433, "fspick", {kDirFd, kPath, kHex}),
+    row(434, "pidfd_open", {kInt, kHex}),
+    row(435, "clone3", {kPtr, kUint}),
+    row(436, "close_range", {kFd, kUint, kHex}, Support::kPartial, "CLOSE_RANGE_UNSHARE of a table shared with other threads is EINVAL", sys_close_range),
+    row(437, "openat2", {kDirFd, kPath, kPtr, kUint}, Support::kPartial, "As openat; RESOLVE_CACHED always fails with EAGAIN, which Linux allows for a lookup it cannot finish from its cache", sys_openat2),
+    row(438, "pidfd_getfd", {kFd, kFd, kHex}),
+    row(439, "faccessat2", {kDirFd, kPath, kAccessMode, kFaccessatFlags}, Support::kFull, "", sys_faccessat2),
+    row(440, "process_madvise", {kFd, kPtr, kUint, kInt, kHex}),
+    row(441, "epoll_pwait2", {kFd, kPtr, kInt, kPtr, kPtr, kUint}),
+    row(442, "mount_setattr", {kDirFd, kPath, kAtFlags, kPtr, kUint}),
+    row(443, "quotactl_fd", {kFd, kHex, kInt, kPtr}),
+    row(444, "landlock_create_ruleset", {kPtr, kUint, kHex}),
+    row(445, "landlock_add_rule", {kFd, kInt, kPtr, kHex}),
+    row(446, "landlock_restrict_self", {kFd, kHex}),
+    row(447, "memfd_secret", {kHex}),
+    row(448, "process_mrelease", {kFd, kHex}),
+    row(449, "futex_waitv", {kPtr, kUint, kHex, kPtr, kClockId}),
+    row(450, "set_mempolicy_home_node", {kPtr, kUint, kUint, kHex}),
+    row(451, "cachestat", {kFd, kPtr, kPtr, kHex}),
+    row(452, "fchmodat2", {kDirFd, kPath, kMode, kAtFlags}, Support::kPartial, "Every mount is read-only: EROFS after Linux's earlier errors", sys_fchmodat2),
+    row(453, "map_shadow_stack", {kPtr, kUint, kHex}),
+    row(454, "futex_wake", {kPtr, kHex, kInt, kHex}),
+    row(455, "futex_wait", {kPtr, kUint, kHex, kHex, kPtr, kClockId}),
+    row(456, "futex_requeue", {kPtr, kHex, kInt, kInt}),
+    row(457, "statmount", {kPtr, kPtr, kUint, kHex}),
+    row(458, "listmount", {kPtr, kPtr, kUint, kHex}),
+    row(459, "lsm_get_self_attr", {kUint, kPtr, kPtr, kHex}),
+    row(460, "lsm_set_self_attr", {kUint, kPtr, kUint, kHex}),
+    row(461, "lsm_list_modules", {kPtr, kPtr, kHex}),
+    row(462, "mseal", {kPtr, kUint, kHex}),
+    row(463, "setxattrat", {kDirFd, kPath, kAtFlags, kString, kPtr, kUint}),
+    row(464, "getxattrat", {kDirFd, kPath, kAtFlags, kString, kPtr, kUint}),
+    row(465, "listxattrat", {kDirFd, kPath, kAtFlags, kPtr, kUint}),
+    row(466, "removexattrat", {kDirFd, kPath, kAtFlags, kString}),
+    row(467, "open_tree_attr", {kDirFd, kPath, kAtFlags, kPtr, kUint}),
+    row(468, "file_getattr", {kDirFd, kPath, kPtr, kUint, kAtFlags}),
+    row(469, "file_setattr", {kDirFd, kPath, kPtr, kUint, kAtFlags}),
+};
+// clang-format on
+
+constexpr bool numbers_strictly_ascending() {
+  for (size_t i = 1; i < std::size(kTable); ++i) {
+    if (kTable[i - 1].number >= kTable[i].number) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(numbers_strictly_ascending(),
+              "syscall rows must be sorted by number, without repeats");
+static_assert(kTable[0].number == 0, "the table starts at read, number 0");
+
+constexpr int kHighestNumber = kTable[std::size(kTable) - 1].number;
+
+// Row index for each number from 0 to kHighestNumber, or -1 for an
+// unassigned number.
+constexpr auto kRowIndexByNumber = [] {
+  std::array<int16_t, kHighestNumber + 1> index{};
+  index.fill(-1);
+  for (size_t i = 0; i < std::size(kTable); ++i) {
+    index[kTable[i].number] = static_cast<int16_t>(i);
+  }
+  return index;
+}();
+
+}  // namespace
+
+std::span<const SyscallEntry> syscall_table() { return kTable; }
+
+const SyscallEntry* find_syscall(uint64_t number) {
+  if (number > static_cast<uint64_t>(kHighestNumber)) {
+    return nullptr;
+  }
+
+  const int16_t row_index = kRowIndexByNumber[number];
+  if (row_index < 0) {
+    return nullptr;
+  }
+  return &kTable[row_index];
+}
+
+const SyscallEntry* find_syscall(std::string_view name) {
+  const auto* match =
+      std::find_if(std::begin(kTable), std::end(kTable),
+                   [name](const SyscallEntry& entry) { return entry.name == name; });
+  return match == std::end(kTable) ? nullptr : match;
+}
+
+}  // namespace ward::syscalls
