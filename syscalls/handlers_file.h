@@ -1,6 +1,7 @@
 // Handlers of the file syscalls: open and close, reads and writes, seeking,
-// stat, directories and the working directory, descriptors, pipes, and the
-// calls that change the filesystem. Each has the table's Handler signature.
+// stat, directories and the working directory, descriptors, pipes, the
+// calls that change the filesystem, and extended attributes. Each has the
+// table's Handler signature.
 #pragma once
 
 #include <cstdint>
@@ -94,5 +95,19 @@ Result<int64_t> sys_fchownat(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_truncate(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_ftruncate(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_utimensat(kernel::Task& task, const SyscallArgs& args);
+
+// sys_xattr.cc: extended attributes.
+Result<int64_t> sys_getxattr(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_lgetxattr(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_fgetxattr(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_listxattr(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_llistxattr(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_flistxattr(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_setxattr(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_lsetxattr(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_fsetxattr(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_removexattr(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_lremovexattr(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_fremovexattr(kernel::Task& task, const SyscallArgs& args);
 
 }  // namespace ward::syscalls

@@ -5,15 +5,19 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <array>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "sentry/fs/host_stream.h"
 #include "sentry/fs/hostfs_file.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/caller.h"
+#include "sentry/vfs/xattr.h"
 
 namespace ward::vfs {
 namespace {
@@ -46,6 +50,10 @@ Result<void> refuse_host_kernel_filesystem(int fd) {
   }
   return ok();
 }
+
+// The trusted.* attributes of host files, which Linux shows only to
+// processes with CAP_SYS_ADMIN over the host. No guest has that capability.
+constexpr std::string_view kTrustedXattrPrefix = "trusted.";
 
 Result<struct stat> host_fstat(int fd) {
   struct stat st {};
@@ -103,6 +111,10 @@ Result<UniqueFd> HostFilesystem::reopen(int path_fd, int flags) const {
       return Errno{errno};
     }
   }
+}
+
+std::string HostFilesystem::inode_path(int path_fd) const {
+  return "/proc/self/fd/" + std::to_string(proc_self_fd_.get()) + "/" + std::to_string(path_fd);
 }
 
 // ---------------------------------------------------------------------------
@@ -238,5 +250,65 @@ bool HostInode::unlinked() {
   auto st = host_fstat(path_fd_.get());
   return st.ok() && st->st_nlink == 0;
 }
+
+// The host path of the O_PATH fd ends in the magic link /proc/self/fd/N,
+// which getxattr and listxattr follow to the inode itself. For a symlink
+// that is the symlink's own inode, because Linux ends the walk at the
+// symlink a magic link names without following it (checked on 6.18 by the
+// xattr unit tests), so the host never resolves the symlink's target.
+Result<size_t> HostInode::get_xattr(const Caller&, std::string_view name,
+                                    std::span<std::byte> value) {
+  if (name.starts_with(kTrustedXattrPrefix)) {
+    return Errno{ENODATA};
+  }
+  const std::string path = host_filesystem().inode_path(path_fd_.get());
+  const std::string attribute(name);
+  const ssize_t length = ::getxattr(path.c_str(), attribute.c_str(), value.data(), value.size());
+  if (length < 0) {
+    return Errno{errno};
+  }
+  return static_cast<size_t>(length);
+}
+
+Result<size_t> HostInode::list_xattr(const Caller&, std::span<char> list) {
+  // The whole list, at the most Linux returns, so that it cannot grow
+  // between asking for its length and reading it.
+  std::vector<char> host_list(kXattrListMax);
+  const std::string path = host_filesystem().inode_path(path_fd_.get());
+  const ssize_t length = ::listxattr(path.c_str(), host_list.data(), host_list.size());
+  if (length < 0) {
+    return Errno{errno};
+  }
+
+  std::string names;
+  size_t position = 0;
+  while (position < static_cast<size_t>(length)) {
+    const char* start = host_list.data() + position;
+    const std::string_view name(start, strnlen(start, static_cast<size_t>(length) - position));
+    position += name.size() + 1;
+    if (!name.starts_with(kTrustedXattrPrefix)) {
+      names.append(name);
+      names.push_back('\0');
+    }
+  }
+
+  if (list.empty()) {
+    return names.size();
+  }
+  if (names.size() > list.size()) {
+    return Errno{ERANGE};
+  }
+  std::memcpy(list.data(), names.data(), names.size());
+  return names.size();
+}
+
+// hostfs never changes the host. Its mount is read-only as well, so the VFS
+// returns EROFS before it gets here.
+Result<void> HostInode::set_xattr(const Caller&, std::string_view, std::span<const std::byte>,
+                                  int) {
+  return Errno{EROFS};
+}
+
+Result<void> HostInode::remove_xattr(const Caller&, std::string_view) { return Errno{EROFS}; }
 
 }  // namespace ward::vfs

@@ -41,6 +41,11 @@ class HostFilesystem final : public Filesystem {
   // O_NONBLOCK or O_DIRECTORY), always with O_CLOEXEC and O_NOCTTY.
   Result<UniqueFd> reopen(int path_fd, int flags) const;
 
+  // A host path that names exactly the inode of the O_PATH fd `path_fd`,
+  // for host calls that take only a path (getxattr, listxattr). Past the
+  // sentry's own /proc, it consists of magic links to fds the sentry holds.
+  std::string inode_path(int path_fd) const;
+
  private:
   explicit HostFilesystem(UniqueFd proc_self_fd);
 
@@ -66,6 +71,15 @@ class HostInode final : public Inode {
   Result<FileRef> open(const Caller& caller, const VirtualDentry& location,
                        uint32_t flags) override;
   bool unlinked() override;
+
+  // The host's extended attributes of the inode, read-only. trusted.* ones
+  // are withheld: they belong to the host's administrators.
+  Result<size_t> get_xattr(const Caller& caller, std::string_view name,
+                           std::span<std::byte> value) override;
+  Result<size_t> list_xattr(const Caller& caller, std::span<char> list) override;
+  Result<void> set_xattr(const Caller& caller, std::string_view name,
+                         std::span<const std::byte> value, int flags) override;
+  Result<void> remove_xattr(const Caller& caller, std::string_view name) override;
 
  private:
   HostFilesystem& host_filesystem() const;

@@ -1,7 +1,9 @@
-// procfs: the sandbox's /proc, filled by the sentry. It has `self`, a
-// directory for the calling process, `mounts`, the system files that
-// language runtimes read, and /proc/sys/kernel/{osrelease,ostype,hostname}.
-// The host's /proc is never visible.
+// procfs: the sandbox's /proc, filled by the sentry. It has a directory per
+// process, with one per thread under its task/, `self` for the calling
+// process, `mounts`, the system files that language runtimes read, and
+// /proc/sys/kernel/{osrelease,ostype,hostname}. The host's /proc is never
+// visible: the CPU times and memory counts procfs_host.h reads there for
+// the platform's stub processes reach the guest only as numbers.
 #pragma once
 
 #include <memory>

@@ -109,12 +109,17 @@ class GeneratedFile final : public SyntheticInode {
   Result<FileRef> open(const Caller& caller, const VirtualDentry& location,
                        uint32_t flags) override;
 
+  // Makes stat report `uid` and `gid` as the owner instead of root.
+  void set_owner(uid_t uid, gid_t gid) { owner_ = {uid, gid}; }
+
  protected:
   off_t size_bytes() const override { return reported_size_; }
+  Result<std::pair<uid_t, gid_t>> owner() const override { return owner_; }
 
  private:
   Generator generate_;
   off_t reported_size_;
+  std::pair<uid_t, gid_t> owner_{0, 0};
 };
 
 // Reads a whole host file the sentry itself needs (/proc/cpuinfo and the

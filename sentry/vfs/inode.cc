@@ -65,6 +65,18 @@ Result<FileRef> Inode::open(const Caller&, const VirtualDentry&, uint32_t) {
   return Errno{ENXIO};
 }
 
+Result<size_t> Inode::get_xattr(const Caller&, std::string_view, std::span<std::byte>) {
+  return Errno{EOPNOTSUPP};
+}
+
+Result<size_t> Inode::list_xattr(const Caller&, std::span<char>) { return size_t{0}; }
+
+Result<void> Inode::set_xattr(const Caller&, std::string_view, std::span<const std::byte>, int) {
+  return Errno{EOPNOTSUPP};
+}
+
+Result<void> Inode::remove_xattr(const Caller&, std::string_view) { return Errno{EOPNOTSUPP}; }
+
 uint8_t dirent_type(mode_t mode) {
   switch (mode & S_IFMT) {
     case S_IFREG:

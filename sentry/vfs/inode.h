@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -128,6 +129,31 @@ class Inode : public std::enable_shared_from_this<Inode> {
   // The name of an inode that lives on no mounted filesystem (pipes, ward's
   // stdio), as /proc/pid/fd shows it: "pipe:[1234]". Empty for others.
   virtual std::string anonymous_name() const { return {}; }
+
+  // Extended attributes, as a filesystem's xattr handlers serve them. The
+  // VFS (xattr.h) has already checked the name, the caller's permission and
+  // the mount. The defaults are Linux's for a filesystem without xattr
+  // handlers, such as procfs, sysfs or pipefs.
+  //
+  // get_xattr copies the value of `name` into `value` and returns its
+  // length, or only returns the length when `value` is empty: ERANGE when
+  // it does not fit, ENODATA when the inode has no such attribute.
+  // EOPNOTSUPP by default.
+  virtual Result<size_t> get_xattr(const Caller& caller, std::string_view name,
+                                   std::span<std::byte> value);
+
+  // Copies the attribute names, each ending in NUL, into `list` and returns
+  // their total length, or only returns the length when `list` is empty.
+  // ERANGE when they do not fit. The default lists nothing.
+  virtual Result<size_t> list_xattr(const Caller& caller, std::span<char> list);
+
+  // Sets `name` to `value` under setxattr(2)'s XATTR_CREATE and
+  // XATTR_REPLACE flags. EOPNOTSUPP by default.
+  virtual Result<void> set_xattr(const Caller& caller, std::string_view name,
+                                 std::span<const std::byte> value, int flags);
+
+  // Removes `name`: ENODATA when absent. EOPNOTSUPP by default.
+  virtual Result<void> remove_xattr(const Caller& caller, std::string_view name);
 
  private:
   std::shared_ptr<Filesystem> filesystem_;

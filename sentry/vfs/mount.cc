@@ -1,11 +1,20 @@
 #include "sentry/vfs/mount.h"
 
 #include <algorithm>
+#include <atomic>
 
 namespace ward::vfs {
+namespace {
+
+std::atomic<int> next_mount_id{1};
+
+}  // namespace
 
 Mount::Mount(std::shared_ptr<Dentry> root, std::string source, MountOptions options)
-    : root_(std::move(root)), source_(std::move(source)), options_(options) {}
+    : id_(next_mount_id.fetch_add(1)),
+      root_(std::move(root)),
+      source_(std::move(source)),
+      options_(options) {}
 
 Mount::~Mount() {
   if (mountpoint_) {

@@ -32,6 +32,9 @@ class Mount : public std::enable_shared_from_this<Mount> {
   Mount(const Mount&) = delete;
   Mount& operator=(const Mount&) = delete;
 
+  // The mount id /proc/pid/mountinfo shows: unique among the mounts of the
+  // sentry, never reused.
+  int id() const { return id_; }
   const std::shared_ptr<Dentry>& root() const { return root_; }
   const std::string& source() const { return source_; }
   const MountOptions& options() const { return options_; }
@@ -52,6 +55,7 @@ class Mount : public std::enable_shared_from_this<Mount> {
  private:
   friend class MountNamespace;
 
+  int id_;
   std::shared_ptr<Dentry> root_;
   std::string source_;
   MountOptions options_;

@@ -1,0 +1,401 @@
+#include "sentry/fs/procfs_pid.h"
+
+#include <charconv>
+#include <functional>
+#include <string>
+
+#include "sentry/fs/procfs_memory.h"
+#include "sentry/fs/procfs_mounts.h"
+#include "sentry/fs/procfs_process.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task.h"
+#include "sentry/kernel/thread_group.h"
+#include "sentry/mm/memory_manager.h"
+#include "sentry/vfs/fdtable.h"
+#include "sentry/vfs/fs_context.h"
+
+namespace ward::vfs {
+namespace {
+
+// Inode numbers of per-process files are computed from the pid (or tid),
+// so a file keeps its number across lookups. They sit above the numbers
+// the filesystem hands out one by one, and the files of a thread's
+// directory (/proc/<pid>/task/<tid>) sit apart from its process's.
+constexpr uint64_t kPidInoBase = uint64_t{1} << 40;
+constexpr uint64_t kThreadInoBit = uint64_t{1} << 39;
+constexpr uint64_t kFdInoOffset = 0x8000;
+
+enum PidFile : uint64_t {
+  kPidDir = 1,
+  kCwd,
+  kRoot,
+  kFdDir,
+  kComm,
+  kStatus,
+  kMounts,
+  kExe,
+  kCmdline,
+  kStat,
+  kStatm,
+  kMaps,
+  kEnviron,
+  kAuxv,
+  kLimits,
+  kTaskDir,
+  kMountinfo,
+};
+
+// The process, or one thread of it, that a /proc/<pid> or
+// /proc/<pid>/task/<tid> directory describes.
+struct ProcTarget {
+  pid_t pid = 0;
+  pid_t tid = 0;  // 0 for the process as a whole
+
+  bool is_thread() const { return tid != 0; }
+
+  uint64_t ino(uint64_t index) const {
+    const pid_t id = is_thread() ? tid : pid;
+    return kPidInoBase + (is_thread() ? kThreadInoBit : 0) + (static_cast<uint64_t>(id) << 16) +
+           index;
+  }
+
+  // The task whose files these are: the thread, or for a process its first
+  // thread. ENOENT once it is gone, and for every target when there is no
+  // kernel (a caller without a task).
+  Result<kernel::Task*> resolve(const Caller& caller) const {
+    if (caller.task == nullptr) {
+      return Errno{ENOENT};
+    }
+    kernel::Kernel& kernel = caller.task->kernel();
+    if (is_thread()) {
+      kernel::Task* task = caller.task->tid() == tid ? caller.task : kernel.find_task(tid);
+      if (task == nullptr || task->pid() != pid) {
+        return Errno{ENOENT};
+      }
+      return task;
+    }
+    kernel::ThreadGroup* group =
+        caller.task->pid() == pid ? &caller.task->thread_group() : kernel.find_thread_group(pid);
+    if (group == nullptr || group->tasks().empty()) {
+      return Errno{ENOENT};
+    }
+    return group->tasks().front();
+  }
+};
+
+class OwnedSymlink final : public SyntheticSymlink {
+ public:
+  OwnedSymlink(std::shared_ptr<Filesystem> filesystem, Target target, uint64_t ino,
+               mode_t permissions, uid_t uid, gid_t gid)
+      : SyntheticSymlink(std::move(filesystem), std::move(target), ino, permissions),
+        uid_(uid),
+        gid_(gid) {}
+
+ protected:
+  Result<std::pair<uid_t, gid_t>> owner() const override {
+    return std::pair<uid_t, gid_t>{uid_, gid_};
+  }
+
+ private:
+  uid_t uid_;
+  gid_t gid_;
+};
+
+// /proc/<pid>/fd/<n>: a magic link to the open file itself.
+class FdLink final : public SyntheticSymlink {
+ public:
+  FdLink(std::shared_ptr<Filesystem> filesystem, ProcTarget target, int fd, mode_t permissions,
+         uid_t uid, gid_t gid)
+      : SyntheticSymlink(
+            std::move(filesystem),
+            [target, fd](const Caller& caller) -> Result<LinkTarget> {
+              kernel::Task* task = TRY(target.resolve(caller));
+              FileRef file = TRY(task->fdtable().get(fd));
+              return LinkTarget{file->location()};
+            },
+            target.ino(kFdInoOffset + static_cast<uint64_t>(fd)), permissions),
+        target_(target),
+        fd_(fd),
+        uid_(uid),
+        gid_(gid) {}
+
+  Result<std::string> readlink(const Caller& caller) override {
+    kernel::Task* task = TRY(target_.resolve(caller));
+    FileRef file = TRY(task->fdtable().get(fd_));
+    return file->display_path(caller.fs.root());
+  }
+
+ protected:
+  Result<std::pair<uid_t, gid_t>> owner() const override {
+    return std::pair<uid_t, gid_t>{uid_, gid_};
+  }
+
+ private:
+  ProcTarget target_;
+  int fd_;
+  uid_t uid_;
+  gid_t gid_;
+};
+
+// /proc/<pid>/fd: one link per open descriptor.
+class FdDirectory final : public ProcDirectory {
+ public:
+  FdDirectory(std::shared_ptr<Filesystem> filesystem, ProcTarget target, uid_t uid, gid_t gid)
+      : ProcDirectory(std::move(filesystem), 0500, target.ino(kFdDir)),
+        target_(target),
+        uid_(uid),
+        gid_(gid) {}
+
+  Result<std::vector<Entry>> entries(const Caller& caller) override {
+    kernel::Task* task = TRY(target_.resolve(caller));
+    std::vector<Entry> list;
+    for (int fd : task->fdtable().open_fds()) {
+      list.push_back(Entry{.name = std::to_string(fd), .inode = TRY(make_link(*task, fd))});
+    }
+    return list;
+  }
+
+  Result<std::shared_ptr<Inode>> lookup(const Caller& caller, std::string_view name) override {
+    kernel::Task* task = TRY(target_.resolve(caller));
+    int fd = -1;
+    const auto [end, error] = std::from_chars(name.data(), name.data() + name.size(), fd);
+    if (error != std::errc() || end != name.data() + name.size() || fd < 0) {
+      return Errno{ENOENT};
+    }
+    auto link = make_link(*task, fd);
+    if (!link.ok()) {
+      return Errno{ENOENT};
+    }
+    return *link;
+  }
+
+ protected:
+  Result<std::pair<uid_t, gid_t>> owner() const override {
+    return std::pair<uid_t, gid_t>{uid_, gid_};
+  }
+
+ private:
+  Result<std::shared_ptr<Inode>> make_link(kernel::Task& task, int fd) {
+    FileRef file = TRY(task.fdtable().get(fd));
+    // The link's permission bits show the access mode, as on Linux.
+    mode_t permissions = 0;
+    if (file->readable() || file->path_only()) {
+      permissions |= 0500;
+    }
+    if (file->writable()) {
+      permissions |= 0200;
+    }
+    const auto& creds = task.creds();
+    return std::shared_ptr<Inode>(std::make_shared<FdLink>(
+        filesystem_ref(), target_, fd, permissions, creds.effective_uid, creds.effective_gid));
+  }
+
+  ProcTarget target_;
+  uid_t uid_;
+  gid_t gid_;
+};
+
+// The text of a file of `task`, read by `caller`.
+using TaskFileText = std::function<Result<std::string>(const Caller& caller, kernel::Task& task)>;
+
+// /proc/<pid> for a process, or /proc/<pid>/task/<tid> for one of its
+// threads. A process's directory also lists `task`.
+class PidDirectory final : public ProcDirectory {
+ public:
+  // `uid` and `gid` are the task's effective ids, which own its directory
+  // and files as Linux shows for a dumpable process.
+  PidDirectory(std::shared_ptr<Filesystem> filesystem, ProcTarget target,
+               std::weak_ptr<MountNamespace> mounts, uid_t uid, gid_t gid)
+      : ProcDirectory(std::move(filesystem), 0555, target.ino(kPidDir)),
+        target_(target),
+        mounts_(std::move(mounts)),
+        uid_(uid),
+        gid_(gid) {}
+
+  // The entries in Linux's order.
+  Result<std::vector<Entry>> entries(const Caller& caller) override;
+
+ protected:
+  Result<std::pair<uid_t, gid_t>> owner() const override {
+    return std::pair<uid_t, gid_t>{uid_, gid_};
+  }
+
+ private:
+  std::shared_ptr<Inode> file(PidFile index, mode_t permissions, TaskFileText text) const;
+  std::shared_ptr<Inode> link(PidFile index,
+                              std::function<Result<LinkTarget>(kernel::Task&)> target) const;
+
+  ProcTarget target_;
+  std::weak_ptr<MountNamespace> mounts_;
+  uid_t uid_;
+  gid_t gid_;
+};
+
+// /proc/<pid>/task: one directory per thread of the process.
+class TaskDirectory final : public ProcDirectory {
+ public:
+  TaskDirectory(std::shared_ptr<Filesystem> filesystem, pid_t pid,
+                std::weak_ptr<MountNamespace> mounts, uid_t uid, gid_t gid)
+      : ProcDirectory(std::move(filesystem), 0555, ProcTarget{.pid = pid}.ino(kTaskDir)),
+        pid_(pid),
+        mounts_(std::move(mounts)),
+        uid_(uid),
+        gid_(gid) {}
+
+  Result<std::vector<Entry>> entries(const Caller& caller) override {
+    kernel::Task* leader = TRY(ProcTarget{.pid = pid_}.resolve(caller));
+    std::vector<Entry> list;
+    for (kernel::Task* thread : leader->thread_group().tasks()) {
+      list.push_back({std::to_string(thread->tid()), make_thread_directory(*thread)});
+    }
+    return list;
+  }
+
+  Result<std::shared_ptr<Inode>> lookup(const Caller& caller, std::string_view name) override {
+    const auto tid = parse_pid(name);
+    if (!tid) {
+      return Errno{ENOENT};
+    }
+    kernel::Task* thread = TRY((ProcTarget{.pid = pid_, .tid = *tid}.resolve(caller)));
+    return make_thread_directory(*thread);
+  }
+
+ protected:
+  Result<std::pair<uid_t, gid_t>> owner() const override {
+    return std::pair<uid_t, gid_t>{uid_, gid_};
+  }
+
+ private:
+  std::shared_ptr<Inode> make_thread_directory(kernel::Task& thread) {
+    const auto& creds = thread.creds();
+    return std::make_shared<PidDirectory>(filesystem_ref(),
+                                          ProcTarget{.pid = pid_, .tid = thread.tid()}, mounts_,
+                                          creds.effective_uid, creds.effective_gid);
+  }
+
+  pid_t pid_;
+  std::weak_ptr<MountNamespace> mounts_;
+  uid_t uid_;
+  gid_t gid_;
+};
+
+std::shared_ptr<Inode> PidDirectory::file(PidFile index, mode_t permissions,
+                                          TaskFileText text) const {
+  auto generated = std::make_shared<GeneratedFile>(
+      filesystem_ref(),
+      [target = target_, text = std::move(text)](const Caller& caller) -> Result<std::string> {
+        kernel::Task* task = TRY(target.resolve(caller));
+        return text(caller, *task);
+      },
+      permissions, 0, target_.ino(index));
+  generated->set_owner(uid_, gid_);
+  return generated;
+}
+
+std::shared_ptr<Inode> PidDirectory::link(
+    PidFile index, std::function<Result<LinkTarget>(kernel::Task&)> target) const {
+  return std::make_shared<OwnedSymlink>(
+      filesystem_ref(),
+      [owner = target_, target = std::move(target)](const Caller& caller) -> Result<LinkTarget> {
+        kernel::Task* task = TRY(owner.resolve(caller));
+        return target(*task);
+      },
+      target_.ino(index), 0777, uid_, gid_);
+}
+
+Result<std::vector<SyntheticDirectory::Entry>> PidDirectory::entries(const Caller& caller) {
+  kernel::Task* task = TRY(target_.resolve(caller));
+  auto filesystem = filesystem_ref();
+  const bool whole_process = !target_.is_thread();
+  std::vector<Entry> list;
+
+  if (whole_process) {
+    list.push_back(
+        {"task", std::make_shared<TaskDirectory>(filesystem, target_.pid, mounts_, uid_, gid_)});
+  }
+  list.push_back({"fd", std::make_shared<FdDirectory>(filesystem, target_, uid_, gid_)});
+  list.push_back({"environ", file(kEnviron, 0400, [](const Caller&, kernel::Task& owner) {
+                    return Result<std::string>(
+                        read_environ(owner.mm().image_info(), guest_memory_reader(owner.mm())));
+                  })});
+  list.push_back({"auxv", file(kAuxv, 0400, [](const Caller&, kernel::Task& owner) {
+                    return Result<std::string>(auxv_bytes(owner.mm().image_info()));
+                  })});
+  list.push_back({"status", file(kStatus, 0444, [](const Caller&, kernel::Task& owner) {
+                    return Result<std::string>(status_text(owner));
+                  })});
+  list.push_back({"limits", file(kLimits, 0444, [](const Caller&, kernel::Task& owner) {
+                    return Result<std::string>(limits_text(owner));
+                  })});
+  list.push_back({"comm", file(kComm, 0644, [](const Caller&, kernel::Task& owner) {
+                    return Result<std::string>(owner.comm() + "\n");
+                  })});
+  list.push_back({"cmdline", file(kCmdline, 0444, [](const Caller&, kernel::Task& owner) {
+                    return Result<std::string>(
+                        read_cmdline(owner.mm().image_info(), guest_memory_reader(owner.mm())));
+                  })});
+  list.push_back(
+      {"stat", file(kStat, 0444, [whole_process](const Caller& who, kernel::Task& owner) {
+         return stat_text(who, owner, whole_process);
+       })});
+  list.push_back({"statm", file(kStatm, 0444, [](const Caller&, kernel::Task& owner) {
+                    return statm_text(owner);
+                  })});
+  list.push_back({"maps", file(kMaps, 0444, [](const Caller&, kernel::Task& owner) {
+                    return maps_text(owner);
+                  })});
+  list.push_back({"cwd", link(kCwd, [](kernel::Task& owner) -> Result<LinkTarget> {
+                    return LinkTarget{owner.fs().cwd()};
+                  })});
+  list.push_back({"root", link(kRoot, [](kernel::Task& owner) -> Result<LinkTarget> {
+                    return LinkTarget{owner.fs().root()};
+                  })});
+  // The executable's path, walked again inside the sandbox when followed.
+  if (!task->thread_group().exe_path().empty()) {
+    list.push_back({"exe", link(kExe, [](kernel::Task& owner) -> Result<LinkTarget> {
+                      return LinkTarget{owner.thread_group().exe_path()};
+                    })});
+  }
+  list.push_back({"mounts", file(kMounts, 0444,
+                                 [mounts = mounts_](const Caller&,
+                                                    kernel::Task& owner) -> Result<std::string> {
+                                   auto tree = mounts.lock();
+                                   if (!tree) {
+                                     return Errno{ENOENT};
+                                   }
+                                   return mounts_text(owner.fs().root(), *tree);
+                                 })});
+  list.push_back({"mountinfo", file(kMountinfo, 0444,
+                                    [mounts = mounts_](const Caller&,
+                                                       kernel::Task& owner) -> Result<std::string> {
+                                      auto tree = mounts.lock();
+                                      if (!tree) {
+                                        return Errno{ENOENT};
+                                      }
+                                      return mountinfo_text(owner.fs().root(), *tree);
+                                    })});
+  return list;
+}
+
+}  // namespace
+
+std::optional<pid_t> parse_pid(std::string_view name) {
+  pid_t pid = 0;
+  const auto [end, error] = std::from_chars(name.data(), name.data() + name.size(), pid);
+  if (error != std::errc() || end != name.data() + name.size() || pid <= 0 || name[0] == '0') {
+    return std::nullopt;
+  }
+  return pid;
+}
+
+Result<std::shared_ptr<Inode>> make_pid_directory(const std::shared_ptr<Filesystem>& filesystem,
+                                                  const Caller& caller, pid_t pid,
+                                                  std::weak_ptr<MountNamespace> mounts) {
+  const ProcTarget target{.pid = pid};
+  kernel::Task* task = TRY(target.resolve(caller));
+  const auto& creds = task->creds();
+  return std::shared_ptr<Inode>(std::make_shared<PidDirectory>(
+      filesystem, target, std::move(mounts), creds.effective_uid, creds.effective_gid));
+}
+
+}  // namespace ward::vfs
