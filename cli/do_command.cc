@@ -140,8 +140,8 @@ std::string host_hostname() {
 int run_do(const GlobalOptions& global, const DoOptions& options) {
   configure_logging(global, options.strace);
 
-  // A guest writing to a pipe whose reader has gone gets EPIPE from the
-  // sentry; the host's SIGPIPE for ward's own write must not kill ward.
+  // A guest that writes to a pipe whose reader has gone gets EPIPE from the
+  // sentry. The host's SIGPIPE for ward's own write must not kill ward.
   signal(SIGPIPE, SIG_IGN);
 
   auto platform = platform::PtracePlatform::create();

@@ -36,8 +36,8 @@ GuestMemoryReader strace_reader(kernel::Task& task) {
   };
 }
 
-// Answers a syscall ward does not implement: ENOSYS, with the gap recorded
-// and logged once per program.
+// Returns ENOSYS for a syscall ward does not implement, recording the gap
+// and logging it once per program.
 Result<int64_t> missing_syscall(kernel::Task& task, const SyscallEntry* entry,
                                 const SyscallArgs& args) {
   std::string name = entry != nullptr ? std::string(entry->name)

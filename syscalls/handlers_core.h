@@ -25,6 +25,7 @@ Result<int64_t> sys_getegid(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_getresuid(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_getresgid(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_getgroups(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_umask(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_set_tid_address(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_set_robust_list(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_get_robust_list(kernel::Task& task, const SyscallArgs& args);

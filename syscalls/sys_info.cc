@@ -1,5 +1,6 @@
 // uname, sysinfo, getrandom, CPU affinity and resource limits.
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/sysinfo.h>
@@ -13,6 +14,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
+#include "sentry/mm/memory_manager.h"
 #include "sentry/vfs/fdtable.h"
 #include "syscalls/gaps.h"
 #include "syscalls/handlers_core.h"
@@ -28,7 +30,7 @@ constexpr size_t kRandomChunkBytes = 64 * 1024;
 // Linux's nr_open default: the ceiling for RLIMIT_NOFILE.
 constexpr uint64_t kNrOpen = 1024 * 1024;
 
-// Bytes of CPU mask the sentry asks the host for; 8192 CPUs.
+// Bytes of CPU mask the sentry requests from the host, enough for 8192 CPUs.
 constexpr size_t kMaxAffinityBytes = 1024;
 
 void copy_field(char (&field)[65], std::string_view value) {
@@ -56,6 +58,13 @@ Result<void> set_limit(kernel::ThreadGroup& group, int resource, const rlimit& l
   // NOTE: raising a hard limit needs CAP_SYS_RESOURCE; every sandbox
   // process is treated as holding it for its own sandbox.
   group.limit(resource) = limit;
+  if (resource == RLIMIT_AS) {
+    for (kernel::Task* task : group.tasks()) {
+      if (task->mm_ref()) {
+        task->mm().set_address_space_limit(limit.rlim_cur);
+      }
+    }
+  }
   if (resource == RLIMIT_NOFILE) {
     // New fds must stay below the soft limit; open ones above it stay open.
     for (kernel::Task* task : group.tasks()) {
@@ -121,6 +130,12 @@ Result<int64_t> sys_getrandom(kernel::Task& task, const SyscallArgs& args) {
     return Errno{EINVAL};
   }
   length = std::min<uint64_t>(length, kMaxRandomBytesPerCall);
+  // Linux fills the buffer up to the first byte it cannot write.
+  uint64_t writable = task.mm().accessible_bytes(buffer, length, PROT_WRITE);
+  if (writable == 0 && length > 0) {
+    return Errno{EFAULT};
+  }
+  length = writable;
 
   // The host pool is initialised long before ward runs, so the host call
   // never blocks; GRND_RANDOM draws from the same pool since Linux 5.6.
@@ -132,7 +147,8 @@ Result<int64_t> sys_getrandom(kernel::Task& task, const SyscallArgs& args) {
     if (produced <= 0) {
       break;
     }
-    auto copied = task.copy_out(buffer + done, std::span(chunk.data(), static_cast<size_t>(produced)));
+    auto copied = task.copy_out(buffer + done,
+                                std::span<const std::byte>(chunk.data(), static_cast<size_t>(produced)));
     if (!copied.ok()) {
       if (done == 0) {
         return copied.error();

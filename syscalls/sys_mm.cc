@@ -60,6 +60,9 @@ Result<int64_t> sys_mmap(kernel::Task& task, const SyscallArgs& args) {
   vfs::FileRef file;
   if (!anonymous) {
     file = TRY(task.fdtable().get(fd));
+    if (file->path_only()) {
+      return Errno{EBADF};  // an O_PATH fd is not a file to map
+    }
   }
   if (length == 0) {
     return Errno{EINVAL};

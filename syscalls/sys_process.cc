@@ -10,6 +10,7 @@
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/loader/loader.h"
+#include "sentry/vfs/fs_context.h"
 #include "syscalls/gaps.h"
 #include "syscalls/handlers_core.h"
 
@@ -123,7 +124,7 @@ Result<int64_t> sys_getresgid(kernel::Task& task, const SyscallArgs& args) {
   return 0;
 }
 
-// getgroups(size, list): size 0 asks for the count only.
+// getgroups(size, list): size 0 requests only the count.
 Result<int64_t> sys_getgroups(kernel::Task& task, const SyscallArgs& args) {
   int size = args.i32(0);
   GuestAddr list = args.addr(1);
@@ -141,6 +142,12 @@ Result<int64_t> sys_getgroups(kernel::Task& task, const SyscallArgs& args) {
   std::vector<uint32_t> ids(groups.begin(), groups.end());
   TRY(task.copy_out(list, std::as_bytes(std::span(ids))));
   return static_cast<int64_t>(groups.size());
+}
+
+// umask(mask): returns the previous mask.
+Result<int64_t> sys_umask(kernel::Task& task, const SyscallArgs& args) {
+  mode_t mask = args.u32(0) & 0777;
+  return task.fs().set_umask(mask);
 }
 
 // set_tid_address(tidptr): returns the caller's tid.

@@ -18,8 +18,8 @@ constexpr int kSsAutodisarm = static_cast<int>(1U << 31);
 // The sigset_t size every rt_* signal call requires on x86_64.
 constexpr uint64_t kSigsetBytes = sizeof(kernel::SignalSet);
 
-// sa_flags bits Linux knows; it clears the others before storing (since
-// 5.11, so that a program can probe for flag support).
+// sa_flags bits Linux defines. Since 5.11 Linux clears the others before
+// storing, so that a program can probe for flag support.
 constexpr uint64_t kKnownSigactionFlags = SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO |
                                           SA_ONSTACK | SA_RESTART | SA_NODEFER | SA_RESETHAND |
                                           kSaRestorer | 0x00000400 /* SA_EXPOSE_TAGBITS */ |

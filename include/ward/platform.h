@@ -81,7 +81,8 @@ class Context {
 
   virtual void set_listener(StopListener* listener) = 0;
 
-  // The host thread id, for logs only.
+  // The host thread id, for logs and for reading the thread's CPU times
+  // and state from the host's /proc. Never a guest-visible id.
   virtual pid_t host_tid() const = 0;
 };
 
@@ -139,7 +140,8 @@ class AddressSpace {
   // may not map, unmap or protect anything there.
   virtual std::span<const AddrRange> reserved_ranges() const = 0;
 
-  // The host pid of the stub, for logs only.
+  // The host pid of the stub, for logs and for reading its CPU times and
+  // memory use from the host's /proc. Never a guest-visible id.
   virtual pid_t host_pid() const = 0;
 };
 

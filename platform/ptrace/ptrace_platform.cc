@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -457,7 +458,6 @@ Result<std::unique_ptr<PtracePlatform>> PtracePlatform::create() {
 
   platform->layout_ = TRY(install_stub_pages());
   platform->filter_ = build_stub_filter(platform->layout_);
-  platform->vdso_base_ = GuestAddr(getauxval(AT_SYSINFO_EHDR));
   TRY(platform->start_first_stub());
   TRY(platform->strip_first_stub());
   return platform;
@@ -509,12 +509,14 @@ Result<void> PtracePlatform::strip_first_stub() {
     if (is_stub || is_kernel_provided(entry.name)) {
       continue;
     }
-    InjectedResult unmapped = TRY(injector_->run(
-        first_stub_, SYS_munmap, {entry.start, entry.end - entry.start, 0, 0, 0, 0}));
-    (void)unmapped;
+    TRY(injector_->run(first_stub_, SYS_munmap,
+                       {entry.start, entry.end - entry.start, 0, 0, 0, 0}));
   }
 
+  move_vdso_below_stub();
+
   // Check the result rather than trust it: whatever is left is reserved.
+  vdso_base_ = GuestAddr(0);
   for (const MapsEntry& entry : read_maps(first_stub_)) {
     bool is_stub = entry.start >= layout_.code_page.value() && entry.end <= layout_.end().value();
     if (!is_stub && !is_kernel_provided(entry.name)) {
@@ -522,11 +524,67 @@ Result<void> PtracePlatform::strip_first_stub() {
                     entry.name);
       return Errno{EFAULT};
     }
+    if (entry.name == "[vdso]") {
+      vdso_base_ = GuestAddr(entry.start);
+    }
     if (entry.end <= kTaskSize) {
       reserved_.push_back(AddrRange{GuestAddr(entry.start), GuestAddr(entry.end)});
     }
   }
   return ok();
+}
+
+void PtracePlatform::move_vdso_below_stub() {
+  // The host puts the vDSO and its data pages wherever ward's own mmap
+  // region had room, possibly far below the top of the address space, and
+  // the guest may not use any address above them. Moving them together,
+  // with their distances kept (the vDSO code finds its data pages
+  // rip-relative), right below the stub pages leaves the guest nearly all
+  // of the 47-bit space.
+  std::vector<MapsEntry> moving;
+  for (const MapsEntry& entry : read_maps(first_stub_)) {
+    if (entry.name == "[vdso]" || entry.name == "[vvar]" || entry.name == "[vvar_vclock]") {
+      moving.push_back(entry);
+    }
+  }
+  if (moving.empty()) {
+    return;
+  }
+  uint64_t lowest = moving.front().start;
+  uint64_t highest = moving.back().end;
+  uint64_t target = layout_.code_page.value() - (highest - lowest);
+  int64_t delta = static_cast<int64_t>(target) - static_cast<int64_t>(lowest);
+  if (delta == 0) {
+    return;
+  }
+
+  auto move = [&](const MapsEntry& entry, int64_t by) {
+    uint64_t length = entry.end - entry.start;
+    return injector_->run(first_stub_, SYS_mremap,
+                          {entry.start, length, length, MREMAP_MAYMOVE | MREMAP_FIXED,
+                           static_cast<uint64_t>(static_cast<int64_t>(entry.start) + by), 0});
+  };
+  // Moving up, the highest piece goes first, so that no piece lands on one
+  // that has not moved yet; moving down, the lowest.
+  if (delta > 0) {
+    std::reverse(moving.begin(), moving.end());
+  }
+  for (size_t moved = 0; moved < moving.size(); ++moved) {
+    if (move(moving[moved], delta).ok()) {
+      continue;
+    }
+    // A kernel that refuses to move one of them: put back what moved, so
+    // that the vDSO keeps finding its data, and keep the host's placement.
+    spdlog::debug("ptrace: cannot move {}; the vDSO stays where the host put it",
+                  moving[moved].name);
+    for (size_t undo = 0; undo < moved; ++undo) {
+      MapsEntry at_target = moving[undo];
+      at_target.start += static_cast<uint64_t>(delta);
+      at_target.end += static_cast<uint64_t>(delta);
+      (void)move(at_target, -delta);
+    }
+    return;
+  }
 }
 
 Result<std::unique_ptr<PtraceAddressSpace>> PtracePlatform::clone_stub(pid_t parent_pid,
@@ -565,11 +623,12 @@ Result<std::unique_ptr<AddressSpace>> PtracePlatform::new_address_space() {
 }
 
 void PtracePlatform::dispatch_events() {
-  // Drain the signalfd first: a SIGCHLD arriving after this point leaves it
+  // Clear the signalfd first: a SIGCHLD arriving after this point leaves it
   // readable, so no stop is missed between here and the next epoll_wait.
-  signalfd_siginfo pending[16];
-  while (::read(signal_fd_.get(), pending, sizeof(pending)) > 0) {
-  }
+  // SIGCHLD is a standard signal, so at most one is pending and one read
+  // takes it.
+  signalfd_siginfo pending;
+  (void)::read(signal_fd_.get(), &pending, sizeof(pending));
 
   for (;;) {
     int status = 0;

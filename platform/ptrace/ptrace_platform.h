@@ -113,6 +113,7 @@ class PtracePlatform final : public Platform {
 
   Result<void> start_first_stub();
   Result<void> strip_first_stub();
+  void move_vdso_below_stub();
 
   StubLayout layout_{};
   std::vector<sock_filter> filter_;

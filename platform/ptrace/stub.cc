@@ -67,6 +67,11 @@ struct ChildSetup {
   if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail(1);
   if (syscall(SYS_getppid) != setup.sentry_pid) fail(2);
 
+  // A process group of its own, inherited by every later stub: a Ctrl-C on
+  // ward's terminal signals ward, which decides what the guest gets, and
+  // never the stubs directly. The stubs stay in ward's session.
+  if (syscall(SYS_setpgid, 0, 0) != 0) fail(11);
+
   // Wait until the sentry has seized this process.
   char byte = 0;
   if (syscall(SYS_read, setup.ready_fd, &byte, 1) != 1) fail(3);

@@ -146,6 +146,7 @@ void Task::run() {
     Result<void> started = startup_(*this);
     startup_ = nullptr;
     if (!started.ok()) {
+      log(spdlog::level::info, "could not start: {}", errno_name(started.error().value));
       exit_thread(127);
     }
   }

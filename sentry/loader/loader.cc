@@ -409,6 +409,7 @@ Result<void> execve(kernel::Task& task, vfs::FileRef file, ExecRequest request) 
   // Build the new image in a fresh address space. Until the swap at the
   // end, a failure leaves the task as it was.
   auto mm = TRY(mm::MemoryManager::create(task.kernel().platform()));
+  mm->set_address_space_limit(task.thread_group().limit(RLIMIT_AS).rlim_cur);
   ImageLayout layout = choose_layout(*mm, stack_limit);
 
   uint64_t program_bias = program.image.position_independent ? choose_pie_bias(program.image) : 0;

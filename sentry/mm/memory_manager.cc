@@ -226,6 +226,24 @@ std::optional<GuestAddr> MemoryManager::find_free_range(uint64_t length, GuestAd
   }
 }
 
+uint64_t MemoryManager::accessible_bytes(GuestAddr addr, uint64_t max_bytes, int prot) const {
+  uint64_t found = 0;
+  GuestAddr cursor = addr;
+  while (found < max_bytes) {
+    auto it = vmas_.upper_bound(cursor.value());
+    if (it == vmas_.begin()) {
+      break;
+    }
+    const Vma& vma = std::prev(it)->second;
+    if (vma.end <= cursor || (vma.prot & prot) != prot) {
+      break;
+    }
+    found += vma.end - cursor;
+    cursor = vma.end;
+  }
+  return std::min(found, max_bytes);
+}
+
 std::vector<Vma> MemoryManager::vmas() const {
   std::vector<Vma> list;
   list.reserve(vmas_.size());
@@ -233,6 +251,27 @@ std::vector<Vma> MemoryManager::vmas() const {
     list.push_back(vma);
   }
   return list;
+}
+
+uint64_t MemoryManager::mapped_bytes_in(GuestAddr start, GuestAddr end) const {
+  uint64_t total = 0;
+  auto it = vmas_.upper_bound(start.value());
+  if (it != vmas_.begin()) {
+    --it;
+  }
+  for (; it != vmas_.end() && it->second.start < end; ++it) {
+    GuestAddr from = std::max(start, it->second.start);
+    GuestAddr to = std::min(end, it->second.end);
+    if (from < to) {
+      total += to - from;
+    }
+  }
+  return total;
+}
+
+bool MemoryManager::within_limit(uint64_t added, uint64_t replaced) const {
+  uint64_t after = mapped_bytes() - replaced;
+  return added <= address_space_limit_ && after <= address_space_limit_ - added;
 }
 
 uint64_t MemoryManager::mapped_bytes() const {
@@ -286,6 +325,10 @@ Result<GuestAddr> MemoryManager::map(const MapRequest& request) {
       return Errno{ENOMEM};
     }
     addr = *chosen;
+  }
+
+  if (!within_limit(length, mapped_bytes_in(addr, addr + length))) {
+    return Errno{ENOMEM};
   }
 
   Result<void> mapped = request.host_fd
@@ -425,6 +468,9 @@ Result<GuestAddr> MemoryManager::remap(GuestAddr old_addr, uint64_t old_length,
     return Errno{EINVAL};
   }
   Vma moved = source;
+  if (new_length > old_length && !within_limit(new_length - old_length)) {
+    return Errno{ENOMEM};
+  }
 
   if (fixed) {
     TRY(unmap(new_addr, new_length));
@@ -587,7 +633,8 @@ GuestAddr MemoryManager::set_brk(GuestAddr requested) {
   }
 
   uint64_t growth = new_top - old_top;
-  if (!in_user_range(old_top, growth) || !range_is_free(old_top, growth)) {
+  if (!in_user_range(old_top, growth) || !range_is_free(old_top, growth) ||
+      !within_limit(growth)) {
     return brk_;
   }
   if (!space_->map_anonymous(old_top, growth, PROT_READ | PROT_WRITE, MAP_PRIVATE).ok()) {
@@ -620,6 +667,7 @@ Result<std::shared_ptr<MemoryManager>> MemoryManager::fork() {
   child->brk_start_ = brk_start_;
   child->brk_ = brk_;
   child->image_info_ = image_info_;
+  child->address_space_limit_ = address_space_limit_;
   return child;
 }
 

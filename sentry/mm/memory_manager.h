@@ -29,7 +29,7 @@ inline constexpr int kMadvSoftOffline = 101;
 // Linux's vm.mmap_min_addr default: the lowest address a mapping may use.
 inline constexpr uint64_t kMmapMinAddr = 65536;
 
-// What a file mapping came from, for /proc/pid/maps.
+// The source of a file mapping, for /proc/pid/maps.
 struct MappedFileInfo {
   std::string path;
   uint64_t device = 0;
@@ -52,7 +52,7 @@ struct Vma {
 
 // A validated mmap request, as the syscall decoded it.
 struct MapRequest {
-  std::optional<GuestAddr> hint;  // non-MAP_FIXED address wish, or the fixed address
+  std::optional<GuestAddr> hint = std::nullopt;  // the address wish, or the fixed address
   uint64_t length = 0;            // bytes, already page-rounded
   int prot = 0;
   int flags = 0;                  // Linux MAP_* flags
@@ -81,6 +81,12 @@ class MemoryManager {
   // Guest memory copies. Both fail with EFAULT unless every byte is copied.
   Result<void> copy_in(GuestAddr addr, std::span<std::byte> buffer);
   Result<void> copy_out(GuestAddr addr, std::span<const std::byte> buffer);
+
+  // How many bytes from `addr`, up to max_bytes, lie in mappings that allow
+  // every bit of `prot`: how far a copy can go before it faults. A read or
+  // write syscall clamps its transfer to this, so that it moves exactly the
+  // bytes the guest buffer can take, as Linux does up to the faulting byte.
+  uint64_t accessible_bytes(GuestAddr addr, uint64_t max_bytes, int prot) const;
 
   // Reads a NUL-terminated string of at most max_bytes bytes including the
   // NUL: EFAULT for a bad address, ENAMETOOLONG when no NUL comes in time.
@@ -125,6 +131,10 @@ class MemoryManager {
   // Bytes of guest virtual memory mapped, for /proc/pid/status and statm.
   uint64_t mapped_bytes() const;
 
+  // RLIMIT_AS: mmap, mremap and brk fail with ENOMEM rather than take the
+  // mapped total past it.
+  void set_address_space_limit(uint64_t limit_bytes) { address_space_limit_ = limit_bytes; }
+
   // Finds a free range of `length` bytes at or below `below`, searching
   // down; nullopt when none fits.
   std::optional<GuestAddr> find_free_range(uint64_t length, GuestAddr below,
@@ -134,6 +144,10 @@ class MemoryManager {
   MemoryManager(platform::Platform& platform, std::unique_ptr<platform::AddressSpace> space);
 
   bool range_is_free(GuestAddr start, uint64_t length) const;
+  uint64_t mapped_bytes_in(GuestAddr start, GuestAddr end) const;
+  // Whether mapping `added` more bytes, after `replaced` of them stop being
+  // mapped, stays within RLIMIT_AS.
+  bool within_limit(uint64_t added, uint64_t replaced = 0) const;
   bool range_is_mapped(GuestAddr start, uint64_t length) const;
   bool in_user_range(GuestAddr start, uint64_t length) const;
 
@@ -152,6 +166,7 @@ class MemoryManager {
   GuestAddr brk_start_;
   GuestAddr brk_;
   ImageInfo image_info_;
+  uint64_t address_space_limit_ = UINT64_MAX;
 };
 
 }  // namespace ward::mm

@@ -1,11 +1,13 @@
 #include "sentry/vfs/task_io.h"
 
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 
 #include <algorithm>
 
 #include "sentry/kernel/task.h"
+#include "sentry/mm/memory_manager.h"
 #include "sentry/vfs/blocking.h"
 
 namespace ward::vfs {
@@ -83,7 +85,17 @@ Result<size_t> read_to_guest(kernel::Task& task, FileDescription& file,
   for (const GuestSegment& segment : segments) {
     size_t segment_done = 0;
     while (segment_done < segment.length && !at_end) {
-      const size_t want = std::min(segment.length - segment_done, buffer.size());
+      // Take from the file only what the guest buffer can hold before it
+      // faults, so that no byte of a stream is consumed and then lost.
+      const GuestAddr target = segment.base + segment_done;
+      const size_t want = static_cast<size_t>(task.mm().accessible_bytes(
+          target, std::min(segment.length - segment_done, buffer.size()), PROT_WRITE));
+      if (want == 0) {
+        if (positioned && !offset) {
+          file.set_offset(position);
+        }
+        return progress_or(done, Errno{EFAULT});
+      }
       std::span<std::byte> chunk(buffer.data(), want);
       auto read_once = [&]() -> Result<size_t> {
         return file.read(chunk, positioned ? std::optional<int64_t>(position) : std::nullopt);
@@ -112,10 +124,11 @@ Result<size_t> read_to_guest(kernel::Task& task, FileDescription& file,
       // The span must be of const bytes: Task's copy_out template would
       // otherwise copy the span object itself.
       const std::span<const std::byte> data(buffer.data(), *got);
-      auto copied = task.copy_out(segment.base + segment_done, data);
+      auto copied = task.copy_out(target, data);
       if (!copied.ok()) {
-        // NOTE: bytes taken from a stream are lost when the guest buffer
-        // faults; Linux copies up to the faulting byte instead.
+        // NOTE: a mapping the VMA list calls writable can still fault (a
+        // file page past the end of its file); bytes taken from a stream
+        // are then lost, where Linux keeps them.
         if (positioned && !offset) {
           file.set_offset(position);
         }
@@ -158,7 +171,16 @@ Result<size_t> write_from_guest(kernel::Task& task, FileDescription& file,
     size_t filled = 0;
     while (filled < buffer.size() && segment_index < segments.size()) {
       const GuestSegment& segment = segments[segment_index];
-      const size_t take = std::min(segment.length - segment_offset, buffer.size() - filled);
+      // Linux writes the bytes before a fault in the guest buffer.
+      const size_t take = static_cast<size_t>(task.mm().accessible_bytes(
+          segment.base + segment_offset,
+          std::min(segment.length - segment_offset, buffer.size() - filled), PROT_READ));
+      if (take == 0) {
+        if (filled == 0) {
+          return progress_or(done, Errno{EFAULT});
+        }
+        break;  // write what was copied; the next call reports the fault
+      }
       auto copied =
           task.copy_in(segment.base + segment_offset, std::span(buffer.data() + filled, take));
       if (!copied.ok()) {

@@ -6,6 +6,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 
 #include <cstring>
@@ -227,6 +229,37 @@ TEST_F(PtracePlatformTest, TwoThreadsStopIndependently) {
     ASSERT_TRUE(wait_for_stops(*platform_, first, round + 2));
     ASSERT_TRUE(wait_for_stops(*platform_, second, round + 2));
   }
+}
+
+}  // namespace
+}  // namespace ward::platform
+
+namespace ward::platform {
+namespace {
+
+// A guest thread let go without PTRACE_SYSEMU, so that its syscall reaches
+// the host, is killed by the stub's seccomp filter: only the stub's own
+// syscall instruction may make host syscalls.
+TEST_F(PtracePlatformTest, SeccompKillsSyscallsFromGuestCode) {
+  auto space = address_space_with_code(kGetpidThenExit);
+  Registers regs = platform_->initial_registers();
+  regs.rip = kCodeAddr.value();
+  auto context = space->new_context(regs, {});
+  ASSERT_TRUE(context.ok());
+  Recorder recorder;
+  (*context)->set_listener(&recorder);
+
+  pid_t tid = (*context)->host_tid();
+  ASSERT_EQ(ptrace(PTRACE_SETREGS, tid, nullptr, &regs), 0);
+  ASSERT_EQ(ptrace(PTRACE_CONT, tid, nullptr, nullptr), 0);
+
+  // The kill reaches the stub's control thread and this thread; this one
+  // reports its exit.
+  ASSERT_TRUE(wait_for_stops(*platform_, recorder, 1));
+  ASSERT_EQ(recorder.stops.back().kind, StopKind::kExited);
+  int status = recorder.stops.back().host_status;
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGSYS);
 }
 
 }  // namespace
