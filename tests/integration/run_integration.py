@@ -1,0 +1,512 @@
+#!/usr/bin/env python3
+"""Run one integration case: a real Debian program under `ward do`.
+
+Each case runs a program under ward and checks its stdout, stderr and exit
+status, against fixed expectations or against the same command run
+natively. Every run starts in a new session in a fresh temporary directory.
+A run that times out, or that leaves a process of its session alive, fails
+the case (see tests/conformance/guarded_run.py).
+
+Exit status: 0 when the case passes, 1 when it fails, 77 when it cannot run
+here (CTest's SKIP_RETURN_CODE), 2 on bad usage.
+"""
+
+import argparse
+import difflib
+import hashlib
+import os
+import shutil
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+# Keep the source tree free of __pycache__ folders.
+sys.dont_write_bytecode = True
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "conformance"))
+from guarded_run import (  # noqa: E402
+    install_sigterm_handler,
+    native_status,
+    run_guarded,
+    ward_status,
+)
+
+EXIT_SKIPPED = 77
+# Per-run timeouts. The ls_root case may make four runs, which must fit in
+# the 60 s CTest timeout with room for the leak checks.
+NATIVE_TIMEOUT_SECONDS = 5
+WARD_TIMEOUT_SECONDS = 20
+
+FIXED_ENVIRONMENT = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "HOME": "/",
+    "LANG": "C",
+    "LC_ALL": "C",
+    "TZ": "UTC",
+}
+
+BUSYBOX = "/bin/busybox"
+PYTHON = "/usr/bin/python3"
+
+
+class CaseSkipped(Exception):
+    pass
+
+
+class CaseFailed(Exception):
+    pass
+
+
+def decode(data):
+    return data.decode(errors="backslashreplace")
+
+
+class Case:
+    """The ward binary, helper programs and work directory that one case runs with."""
+
+    def __init__(self, options, work_directory):
+        self.ward = options.ward
+        self.erofs_program = options.erofs_program
+        self.static_pie_program = options.static_pie_program
+        self.work_directory = work_directory
+
+    def run_native(self, argv, stdin_bytes=None):
+        result = run_guarded(
+            argv,
+            cwd=self.work_directory,
+            env=FIXED_ENVIRONMENT,
+            timeout_seconds=NATIVE_TIMEOUT_SECONDS,
+            stdin_bytes=stdin_bytes,
+        )
+        self._raise_if_broken("native", result)
+        result.status = native_status(result.returncode)
+        return result
+
+    def run_ward(self, argv, stdin_bytes=None):
+        ward_argv = [self.ward, "do", "--", *argv]
+        result = run_guarded(
+            ward_argv,
+            cwd=self.work_directory,
+            env=FIXED_ENVIRONMENT,
+            timeout_seconds=WARD_TIMEOUT_SECONDS,
+            stdin_bytes=stdin_bytes,
+        )
+        self._raise_if_broken("ward", result)
+        result.status = ward_status(result.returncode, result.stderr)
+        return result
+
+    @staticmethod
+    def _raise_if_broken(label, result):
+        problems = result.problems()
+        if problems:
+            raise CaseFailed(
+                f"the {label} run of {' '.join(result.argv)} is unusable:\n  "
+                + "\n  ".join(problems)
+                + f"\n--- {label} stderr ---\n{decode(result.stderr)}"
+            )
+
+    def write_file(self, name, data, mode):
+        path = Path(self.work_directory) / name
+        path.write_bytes(data)
+        path.chmod(mode)
+        return str(path)
+
+
+def describe(result):
+    return (
+        f"status {result.status} (exit code {result.returncode})\n"
+        f"--- stdout ---\n{decode(result.stdout)}\n--- stderr ---\n{decode(result.stderr)}"
+    )
+
+
+def expect_status(result, status):
+    if result.status != status:
+        raise CaseFailed(f"expected status {status}, got {describe(result)}")
+
+
+def expect_stdout(result, stdout):
+    if result.stdout != stdout:
+        raise CaseFailed(f"expected stdout {stdout!r}, got {result.stdout!r}\n{describe(result)}")
+
+
+def expect_no_stderr(result):
+    if result.stderr:
+        raise CaseFailed(f"expected nothing on stderr\n{describe(result)}")
+
+
+def expect_stderr_line(result, line):
+    lines = decode(result.stderr).splitlines()
+    if line not in lines:
+        raise CaseFailed(f"expected the stderr line {line!r}\n{describe(result)}")
+
+
+def expect_same_as_native(case, argv, stdin_bytes=None, filter_output=None):
+    """Run argv natively and under ward and require equal stdout, stderr and status.
+
+    filter_output, when given, maps stdout bytes to the lines to compare.
+    """
+    native = case.run_native(argv, stdin_bytes)
+    sandboxed = case.run_ward(argv, stdin_bytes)
+    if native.status != "exit 0":
+        raise CaseFailed(f"the native run failed, so it cannot be the oracle: {describe(native)}")
+    compare = filter_output or (lambda data: decode(data).splitlines())
+    if not runs_match(native, sandboxed, compare):
+        raise CaseFailed(difference_report(native, sandboxed, compare))
+    return native, sandboxed
+
+
+def runs_match(native, sandboxed, compare):
+    return (
+        compare(sandboxed.stdout) == compare(native.stdout)
+        and sandboxed.stderr == native.stderr
+        and sandboxed.status == native.status
+    )
+
+
+def difference_report(native, sandboxed, compare):
+    diff = "".join(
+        difflib.unified_diff(
+            [line + "\n" for line in compare(native.stdout)],
+            [line + "\n" for line in compare(sandboxed.stdout)],
+            fromfile="native",
+            tofile="ward",
+        )
+    )
+    if not diff:
+        diff = "(stdout is the same)\n"
+    return (
+        f"ward differs from native\n"
+        f"  native status: {native.status}\n"
+        f"  ward status:   {sandboxed.status}\n"
+        f"{diff}"
+        f"--- native stderr ---\n{decode(native.stderr)}"
+        f"--- ward stderr ---\n{decode(sandboxed.stderr)}"
+    )
+
+
+def require_busybox():
+    if not os.access(BUSYBOX, os.X_OK):
+        raise CaseSkipped(f"{BUSYBOX} is not installed (Debian package busybox-static)")
+
+
+# Cases. Each takes a Case and raises CaseFailed or CaseSkipped.
+
+
+def case_true(case):
+    result = case.run_ward(["/bin/true"])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"")
+    expect_no_stderr(result)
+
+
+def case_false(case):
+    result = case.run_ward(["/bin/false"])
+    expect_status(result, "exit 1")
+    expect_stdout(result, b"")
+    expect_no_stderr(result)
+
+
+def case_echo_hello(case):
+    # "echo" without a slash makes ward search PATH.
+    result = case.run_ward(["echo", "hello"])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"hello\n")
+    expect_no_stderr(result)
+
+
+def case_cat_hostname(case):
+    expect_same_as_native(case, ["cat", "/etc/hostname"])
+
+
+def case_cat_stdin(case):
+    data = b"line one\nline two\n" * 1000
+    result = case.run_ward(["cat"], stdin_bytes=data)
+    expect_status(result, "exit 0")
+    expect_stdout(result, data)
+    expect_no_stderr(result)
+
+
+# The sandbox mounts its own /proc, /sys and /dev, so ls shows different
+# sizes, link counts and times for them, and their lines are left out. So
+# is /tmp, whose time and link count change whenever a test running in
+# parallel makes or removes a folder there. The "total" line sums the
+# blocks of every entry, so it is left out too. The padding of a column
+# depends on its widest value, so spaces are collapsed.
+SANDBOX_OWNED_ENTRIES = {"proc", "sys", "dev", "tmp"}
+
+
+def ls_lines_outside_sandbox_mounts(data):
+    lines = []
+    for line in decode(data).splitlines():
+        if line.startswith("total "):
+            continue
+        fields = line.split(None, 8)
+        if len(fields) == 9 and fields[8] in SANDBOX_OWNED_ENTRIES:
+            continue
+        lines.append(" ".join(fields))
+    return lines
+
+
+def case_ls_root(case):
+    argv = ["ls", "-la", "/"]
+    try:
+        expect_same_as_native(case, argv, filter_output=ls_lines_outside_sandbox_mounts)
+    except CaseFailed:
+        # Other processes may change the time of a directory such as /tmp
+        # between the two runs, so compare once more with a newer native run.
+        sandboxed = case.run_ward(argv)
+        native = case.run_native(argv)
+        compare = ls_lines_outside_sandbox_mounts
+        if not runs_match(native, sandboxed, compare):
+            raise CaseFailed(difference_report(native, sandboxed, compare)) from None
+
+
+def case_env_empty(case):
+    result = case.run_ward(["env", "-i", "A=1", "/usr/bin/env"])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"A=1\n")
+    expect_no_stderr(result)
+
+
+def case_env_fixed(case):
+    # ward passes its own environment to the program.
+    expect_same_as_native(case, ["/usr/bin/env"])
+
+
+def case_uname_a(case):
+    expect_same_as_native(case, ["uname", "-a"])
+
+
+def case_sha256sum_ls(case):
+    expect_same_as_native(case, ["sha256sum", "/usr/bin/ls"])
+
+
+def case_python_sum(case):
+    result = case.run_ward([PYTHON, "-c", "print(sum(range(10)))"])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"45\n")
+    expect_no_stderr(result)
+
+
+def case_python_hash(case):
+    script = "import hashlib; print(hashlib.sha256(open('/usr/bin/ls', 'rb').read()).hexdigest())"
+    native, _ = expect_same_as_native(case, [PYTHON, "-c", script])
+    expected = hashlib.sha256(Path("/usr/bin/ls").read_bytes()).hexdigest()
+    if decode(native.stdout).strip() != expected:
+        raise CaseFailed(f"python's hash {native.stdout!r} is not the file's hash {expected}")
+
+
+def case_busybox_echo(case):
+    require_busybox()
+    result = case.run_ward([BUSYBOX, "echo", "hello", "from", "busybox"])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"hello from busybox\n")
+    expect_no_stderr(result)
+
+
+def case_busybox_ls_root(case):
+    require_busybox()
+    expect_same_as_native(case, [BUSYBOX, "ls", "/"])
+
+
+def case_busybox_sha256sum(case):
+    require_busybox()
+    expect_same_as_native(case, [BUSYBOX, "sha256sum", "/usr/bin/ls"])
+
+
+def case_busybox_uname_m(case):
+    require_busybox()
+    result = case.run_ward([BUSYBOX, "uname", "-m"])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"x86_64\n")
+    expect_no_stderr(result)
+
+
+def case_static_pie(case):
+    if not case.static_pie_program:
+        raise CaseFailed("--static-pie-program is required for this case")
+    expect_same_as_native(case, [case.static_pie_program, "first", "second argument"])
+
+
+def case_shebang_script(case):
+    # An interpreter argument ("-e") and a script argument.
+    script = case.write_file("script.sh", b"#!/bin/sh -e\necho $0 $1\n", 0o755)
+    native, _ = expect_same_as_native(case, [script, "argument"])
+    expect_stdout(native, f"{script} argument\n".encode())
+
+
+def case_shell_pipeline(case):
+    # fork, pipe, execve and wait4 inside the sandbox.
+    native, _ = expect_same_as_native(case, ["/bin/sh", "-c", "echo a b c | wc -w; echo done"])
+    expect_stdout(native, b"3\ndone\n")
+
+
+def case_shell_exit_code(case):
+    result = case.run_ward(["/bin/sh", "-c", "exit 42"])
+    expect_status(result, "exit 42")
+    expect_no_stderr(result)
+
+
+def case_shell_kill_self(case):
+    result = case.run_ward(["/bin/sh", "-c", "kill -SEGV $$"])
+    expect_status(result, "signal 11")
+    if result.returncode != 128 + 11:
+        raise CaseFailed(f"expected ward's exit code 139, got {result.returncode}")
+    if not decode(result.stderr).startswith("ward: /bin/sh killed by signal 11 "):
+        raise CaseFailed(f"expected ward's message about signal 11 on stderr\n{describe(result)}")
+
+
+def case_missing_command(case):
+    name = "ward-test-no-such-command"
+    result = case.run_ward([name])
+    expect_status(result, "exit 127")
+    expect_stderr_line(result, f"ward: {name}: command not found")
+
+
+def case_missing_path(case):
+    path = os.path.join(case.work_directory, "no-such-program")
+    result = case.run_ward([path])
+    expect_status(result, "exit 127")
+    expect_stderr_line(result, f"ward: {path}: No such file or directory")
+
+
+def expect_cannot_execute(result, path):
+    expect_status(result, "exit 126")
+    prefix = f"ward: {path}: "
+    if not any(line.startswith(prefix) for line in decode(result.stderr).splitlines()):
+        raise CaseFailed(f"expected a stderr line starting with {prefix!r}\n{describe(result)}")
+
+
+def case_directory(case):
+    directory = os.path.join(case.work_directory, "a-directory")
+    os.mkdir(directory)
+    expect_cannot_execute(case.run_ward([directory]), directory)
+
+
+def case_not_executable(case):
+    path = case.write_file("not-executable.sh", b"#!/bin/sh\necho should not run\n", 0o644)
+    result = case.run_ward([path])
+    expect_cannot_execute(result, path)
+    expect_stdout(result, b"")
+
+
+def case_truncated_elf(case):
+    head = Path("/bin/true").read_bytes()[:100]
+    path = case.write_file("truncated-elf", head, 0o755)
+    result = case.run_ward([path])
+    expect_status(result, "exit 126")
+    expect_stderr_line(result, f"ward: {path}: cannot execute binary file: Exec format error")
+
+
+EROFS_FIXTURE_FILES = ("existing", "to_unlink")
+
+
+def make_erofs_fixture(directory):
+    for name in EROFS_FIXTURE_FILES:
+        (Path(directory) / name).write_bytes(b"contents\n")
+    os.mkdir(os.path.join(directory, "subdir"))
+
+
+def case_erofs_writes(case):
+    if not case.erofs_program:
+        raise CaseFailed("--erofs-program is required for this case")
+
+    # Natively every write succeeds, so the native run only proves that the
+    # helper works. It writes into a directory of its own.
+    native_directory = os.path.join(case.work_directory, "native")
+    os.mkdir(native_directory)
+    make_erofs_fixture(native_directory)
+    native = case.run_native([case.erofs_program, native_directory])
+    expect_status(native, "exit 0")
+    native_lines = decode(native.stdout).splitlines()
+    failed_natively = [line for line in native_lines if not line.endswith(" = ok")]
+    if failed_natively:
+        failures = "\n  ".join(failed_natively)
+        raise CaseFailed(f"the helper's writes fail natively, so it is broken:\n  {failures}")
+
+    sandbox_directory = os.path.join(case.work_directory, "sandbox")
+    os.mkdir(sandbox_directory)
+    make_erofs_fixture(sandbox_directory)
+    before = snapshot(sandbox_directory)
+    sandboxed = case.run_ward([case.erofs_program, sandbox_directory])
+    expect_status(sandboxed, "exit 0")
+    expect_no_stderr(sandboxed)
+    expected = [line.replace(" = ok", " = -1 EROFS") for line in native_lines]
+    actual = decode(sandboxed.stdout).splitlines()
+    if actual != expected:
+        wrong = [f"{line}   (expected EROFS)" for line in actual if line not in expected]
+        listing = "\n  ".join(wrong or actual)
+        raise CaseFailed(f"writes to the read-only root did not all fail with EROFS:\n  {listing}")
+    if snapshot(sandbox_directory) != before:
+        raise CaseFailed("the sandboxed writes changed the host directory")
+
+
+def snapshot(directory):
+    """Return the names, modes, sizes and times under a directory."""
+    entries = {}
+    for root, directories, files in os.walk(directory):
+        for name in directories + files:
+            path = os.path.join(root, name)
+            info = os.lstat(path)
+            entries[os.path.relpath(path, directory)] = (
+                stat.S_IFMT(info.st_mode),
+                info.st_mode,
+                info.st_size,
+                info.st_mtime_ns,
+                info.st_uid,
+                info.st_gid,
+            )
+    return entries
+
+
+CASES = {
+    name.removeprefix("case_"): function
+    for name, function in globals().items()
+    if name.startswith("case_")
+}
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--ward", required=True, help="path of the ward binary")
+    parser.add_argument("--case", required=True, choices=sorted(CASES), help="the case to run")
+    parser.add_argument(
+        "--erofs-program", help="path of the erofs_writes helper, for the erofs_writes case"
+    )
+    parser.add_argument(
+        "--static-pie-program", help="path of the static_pie helper, for the static_pie case"
+    )
+    return parser.parse_args()
+
+
+def main():
+    options = parse_arguments()
+    install_sigterm_handler()
+    # The runs start in a temporary directory, so relative paths would break.
+    options.ward = str(Path(options.ward).resolve())
+    for name in ("erofs_program", "static_pie_program"):
+        if getattr(options, name):
+            setattr(options, name, str(Path(getattr(options, name)).resolve()))
+    if not os.access(options.ward, os.X_OK):
+        print(f"error: the ward binary {options.ward} is missing or not executable; build it first")
+        return 2
+    os.umask(0o022)
+    work_directory = tempfile.mkdtemp(prefix="ward-integration-")
+    try:
+        CASES[options.case](Case(options, work_directory))
+    except CaseSkipped as skipped:
+        print(f"SKIP: {skipped}")
+        return EXIT_SKIPPED
+    except CaseFailed as failure:
+        print(f"FAIL: {options.case}: {failure}")
+        return 1
+    finally:
+        shutil.rmtree(work_directory, ignore_errors=True)
+    print(f"PASS: {options.case}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
