@@ -16,6 +16,7 @@
 #include "platform/ptrace/ptrace_platform.h"
 #include "sentry/fs/host_stream.h"
 #include "sentry/fs/sandbox_mounts.h"
+#include "sentry/kernel/host_signals.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/loader/loader.h"
 #include "sentry/vfs/fdtable.h"
@@ -219,8 +220,19 @@ int run_do(const GlobalOptions& global, const DoOptions& options) {
     return kExitSandboxFailed;
   }
 
+  // Signals that reach ward go to the program, as a shell's Ctrl-C or a
+  // `kill` of ward would reach it if it ran outside the sandbox.
+  auto forwarder = kernel::HostSignalForwarder::start(
+      sandbox, {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH});
+  if (!forwarder.ok()) {
+    std::fprintf(stderr, "ward: cannot forward signals to the sandbox: %s\n",
+                 std::strerror(forwarder.error().value));
+    return kExitSandboxFailed;
+  }
+
   spdlog::info("sandbox starting {}", request.path);
   int wait_status = sandbox.run();
+  forwarder->reset();
   spdlog::info("sandbox stopped, status {:#x}", wait_status);
 
   if (auto error = sandbox.init_start_error()) {

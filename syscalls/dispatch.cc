@@ -50,19 +50,9 @@ Result<int64_t> missing_syscall(kernel::Task& task, const SyscallEntry* entry,
   return Errno{ENOSYS};
 }
 
-// Without signal handlers to run, an interrupted call that Linux would
-// restart or report as EINTR reports EINTR.
-// TODO: restart the call per SA_RESTART once signal delivery exists.
-int64_t final_return_value(const Result<int64_t>& result) {
-  if (result.ok()) {
-    return *result;
-  }
-  int error = result.error().value;
-  if (error == ERESTARTSYS || error == ERESTARTNOINTR || error == ERESTARTNOHAND ||
-      error == ERESTART_RESTARTBLOCK) {
-    error = EINTR;
-  }
-  return -static_cast<int64_t>(error);
+bool is_restart_code(int error) {
+  return error == ERESTARTSYS || error == ERESTARTNOINTR || error == ERESTARTNOHAND ||
+         error == ERESTART_RESTARTBLOCK;
 }
 
 }  // namespace
@@ -91,7 +81,13 @@ void dispatch_syscall(kernel::Task& task) {
     spdlog::info("[pid {}] {} {}", task.tid(), call, format_syscall_result(*entry, raw_result));
   }
   if (task.has_context()) {
-    task.regs().rax = static_cast<uint64_t>(final_return_value(result));
+    int64_t value = result.ok() ? *result : -static_cast<int64_t>(result.error().value);
+    task.regs().rax = static_cast<uint64_t>(value);
+    // Signal delivery, on the way back to the guest, turns a restart code
+    // into EINTR or a restart of the call.
+    if (!result.ok() && is_restart_code(result.error().value)) {
+      task.set_interrupted_syscall(result.error().value);
+    }
   }
   task.set_syscall_name({});
 }

@@ -4,3 +4,4 @@
 #include "syscalls/handlers_core.h"
 #include "syscalls/handlers_file.h"
 #include "syscalls/handlers_mm.h"
+#include "syscalls/handlers_process.h"

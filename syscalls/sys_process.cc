@@ -73,7 +73,6 @@ Result<int64_t> sys_execve(kernel::Task& task, const SyscallArgs& args) {
   std::vector<std::string> argv = TRY(copy_in_string_array(task, argv_addr, total_bytes));
   std::vector<std::string> envp = TRY(copy_in_string_array(task, envp_addr, total_bytes));
 
-  // NOTE: the other threads of a multi-threaded caller are not ended yet.
   TRY(loader::execve(task, std::move(program),
                      loader::ExecRequest{std::move(path), std::move(argv), std::move(envp)}));
   return 0;

@@ -22,13 +22,11 @@ constexpr uint64_t kSigsetBytes = sizeof(kernel::SignalSet);
 // storing, so that a program can probe for flag support.
 constexpr uint64_t kKnownSigactionFlags = SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO |
                                           SA_ONSTACK | SA_RESTART | SA_NODEFER | SA_RESETHAND |
-                                          kSaRestorer | 0x00000400 /* SA_EXPOSE_TAGBITS */ |
+                                          kernel::kSaRestorer | 0x00000400 /* SA_EXPOSE_TAGBITS */ |
                                           0x00000800 /* SA_UNSUPPORTED */;
 
 // Linux's MINSIGSTKSZ on x86_64: the smallest alternate stack accepted.
 constexpr uint64_t kMinSignalStackBytes = 2048;
-
-bool is_valid_signal(int signal) { return signal >= 1 && signal <= kernel::kSignalCount; }
 
 }  // namespace
 
@@ -46,7 +44,7 @@ Result<int64_t> sys_rt_sigaction(kernel::Task& task, const SyscallArgs& args) {
   if (!new_addr.is_null()) {
     new_action = TRY(task.copy_in<kernel::KernelSigaction>(new_addr));
   }
-  if (!is_valid_signal(signal) || (new_action && (signal == SIGKILL || signal == SIGSTOP))) {
+  if (!kernel::is_valid_signal(signal) || (new_action && (signal == SIGKILL || signal == SIGSTOP))) {
     return Errno{EINVAL};
   }
 
@@ -56,6 +54,14 @@ Result<int64_t> sys_rt_sigaction(kernel::Task& task, const SyscallArgs& args) {
     new_action->flags &= kKnownSigactionFlags;
     new_action->mask &= ~kernel::kUnblockableSignals;
     slot = *new_action;
+    // POSIX: making a pending signal ignored discards it.
+    if (kernel::is_ignored(slot, signal)) {
+      kernel::SignalSet bit = kernel::signal_bit(signal);
+      task.thread_group().shared_pending().discard(bit);
+      for (kernel::Task* member : task.thread_group().tasks()) {
+        member->pending().discard(bit);
+      }
+    }
   }
   if (!old_addr.is_null()) {
     TRY(task.copy_out(old_addr, old_action));
@@ -96,15 +102,16 @@ Result<int64_t> sys_rt_sigprocmask(kernel::Task& task, const SyscallArgs& args) 
   return 0;
 }
 
-// rt_sigpending(set, sigsetsize): no signal is ever left pending yet, since
-// the only signals the sentry raises end the process at once.
+// rt_sigpending(set, sigsetsize): the blocked signals pending for the
+// thread or its process.
 Result<int64_t> sys_rt_sigpending(kernel::Task& task, const SyscallArgs& args) {
   GuestAddr set_addr = args.addr(0);
   uint64_t sigset_bytes = args.u64(1);
   if (sigset_bytes > kSigsetBytes) {
     return Errno{EINVAL};
   }
-  kernel::SignalSet pending = 0;
+  kernel::SignalSet pending =
+      (task.pending().set() | task.thread_group().shared_pending().set()) & task.signal_mask();
   TRY(task.copy_out(set_addr, std::as_bytes(std::span(&pending, 1)).first(sigset_bytes)));
   return 0;
 }
@@ -120,7 +127,20 @@ Result<int64_t> sys_sigaltstack(kernel::Task& task, const SyscallArgs& args) {
   }
   kernel::GuestSignalStack old_stack = task.signal_stack();
 
+  // The old stack reports SS_ONSTACK while the caller runs on it, and then
+  // it may not be changed.
+  uint64_t sp = task.regs().rsp;
+  bool on_stack = old_stack.size != 0 && sp > old_stack.sp && sp - old_stack.sp <= old_stack.size;
+  if (on_stack) {
+    old_stack.flags = (old_stack.flags & kSsAutodisarm) | SS_ONSTACK;
+  } else if (old_stack.size == 0) {
+    old_stack.flags = SS_DISABLE;
+  }
+
   if (new_stack) {
+    if (on_stack) {
+      return Errno{EPERM};
+    }
     int mode = new_stack->flags & ~kSsAutodisarm;
     if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0) {
       return Errno{EINVAL};

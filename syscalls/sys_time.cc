@@ -163,6 +163,12 @@ Result<void> sleep_until(kernel::Task& task, kernel::TimePoint deadline,
     auto left = std::max(kernel::Duration(0), deadline - kernel::monotonic_now());
     TRY(task.copy_out(*remaining, from_nanoseconds(left.count())));
   }
+  // Restarted without a handler in between, the sleep goes on to the same
+  // deadline.
+  task.set_restart_function([deadline, remaining](kernel::Task& restarted) -> Result<int64_t> {
+    TRY(sleep_until(restarted, deadline, remaining));
+    return 0;
+  });
   return Errno{ERESTART_RESTARTBLOCK};
 }
 

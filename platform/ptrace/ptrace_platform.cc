@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -440,8 +441,35 @@ std::span<const AddrRange> PtraceAddressSpace::reserved_ranges() const {
 // ---------------------------------------------------------------------------
 // PtracePlatform
 
+void PtracePlatform::reap_stubs() {
+  // Every stub is dead or dying by now. Collect their exits, so that none
+  // stays a zombie; ward is their subreaper, so orphaned ones are its
+  // children too. The wait is bounded, in case something else holds one.
+  constexpr int kMaxAttempts = 200;
+  constexpr useconds_t kPollIntervalUs = 10'000;
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    int status = 0;
+    pid_t reaped = waitpid(-1, &status, WNOHANG | __WALL);
+    if (reaped > 0) {
+      attempt = 0;
+      continue;
+    }
+    if (reaped < 0) {
+      return;  // ECHILD: nothing left
+    }
+    usleep(kPollIntervalUs);
+  }
+  spdlog::warn("ptrace: some stub processes were still not reaped at exit");
+}
+
 Result<std::unique_ptr<PtracePlatform>> PtracePlatform::create() {
   std::unique_ptr<PtracePlatform> platform(new PtracePlatform());
+
+  // Stubs whose parent stub dies are reparented to ward rather than to the
+  // host's init, which may never reap them, so that ward can.
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+    return Errno{errno};
+  }
 
   // Stops of traced threads arrive as SIGCHLD, read from a signalfd in the
   // sentry's event loop rather than by a handler.
@@ -466,8 +494,8 @@ Result<std::unique_ptr<PtracePlatform>> PtracePlatform::create() {
 PtracePlatform::~PtracePlatform() {
   if (first_stub_ > 0) {
     kill(first_stub_, SIGKILL);
-    waitpid(first_stub_, nullptr, __WALL);
   }
+  reap_stubs();
   if (!layout_.code_page.is_null()) {
     munmap(reinterpret_cast<void*>(layout_.code_page.value()), layout_.end() - layout_.code_page);
   }

@@ -112,6 +112,7 @@ class PtracePlatform final : public Platform {
   PtracePlatform() = default;
 
   Result<void> start_first_stub();
+  void reap_stubs();
   Result<void> strip_first_stub();
   void move_vdso_below_stub();
 

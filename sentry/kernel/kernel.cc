@@ -1,9 +1,11 @@
 #include "sentry/kernel/kernel.h"
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <spdlog/spdlog.h>
 
+#include "sentry/kernel/signal_send.h"
 #include "sentry/mm/memory_manager.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/fs_context.h"
@@ -27,15 +29,23 @@ Kernel::~Kernel() {
   // first; suspended fibers unwind as their tasks are destroyed.
   tasks_.clear();
   thread_groups_.clear();
+  retired_groups_.clear();
   mounts_.reset();
   scheduler_.reset();
 }
 
-pid_t Kernel::allocate_id() { return next_id_++; }
+pid_t Kernel::allocate_id() {
+  // Ids are not reused while a task or process still has them.
+  while (tasks_.count(next_id_) != 0 || thread_groups_.count(next_id_) != 0) {
+    ++next_id_;
+  }
+  return next_id_++;
+}
 
-ThreadGroup& Kernel::create_thread_group() {
+ThreadGroup& Kernel::create_thread_group(std::shared_ptr<SignalHandlers> handlers) {
   pid_t tgid = allocate_id();
-  auto [it, inserted] = thread_groups_.emplace(tgid, std::make_unique<ThreadGroup>(*this, tgid));
+  auto [it, inserted] = thread_groups_.emplace(
+      tgid, std::make_unique<ThreadGroup>(*this, tgid, std::move(handlers)));
   return *it->second;
 }
 
@@ -52,11 +62,22 @@ Task& Kernel::create_task(ThreadGroup& group, Credentials creds,
   return ref;
 }
 
+void Kernel::change_tid(Task& task, pid_t new_tid) {
+  auto it = tasks_.find(task.tid());
+  if (it == tasks_.end() || it->second.get() != &task) {
+    return;
+  }
+  std::unique_ptr<Task> owned = std::move(it->second);
+  tasks_.erase(it);
+  task.set_tid(new_tid);
+  tasks_.emplace(new_tid, std::move(owned));
+}
+
 Result<void> Kernel::start_init(InitProcess init) {
   if (init_ != nullptr) {
     return Errno{EBUSY};
   }
-  ThreadGroup& group = create_thread_group();
+  ThreadGroup& group = create_thread_group(std::make_shared<SignalHandlers>());
   group.set_limits(init.limits);
   init_ = &group;
   Task& task = create_task(group, std::move(init.creds), nullptr, std::move(init.fdtable),
@@ -83,7 +104,93 @@ std::vector<ThreadGroup*> Kernel::thread_groups() {
   return groups;
 }
 
+ThreadGroup* Kernel::find_reaper(ThreadGroup& exiting) {
+  if (&exiting == init_) {
+    return nullptr;
+  }
+  // The nearest living ancestor that is a child subreaper, else init.
+  for (ThreadGroup* ancestor = exiting.parent(); ancestor != nullptr;
+       ancestor = ancestor->parent()) {
+    if (ancestor->child_subreaper() && !ancestor->exiting()) {
+      return ancestor;
+    }
+  }
+  return init_;
+}
+
+void Kernel::process_exited(ThreadGroup& group) {
+  ThreadGroup* reaper = find_reaper(group);
+  std::vector<ThreadGroup*> orphans = group.children();
+  for (ThreadGroup* child : orphans) {
+    group.remove_child(*child);
+    child->set_parent(reaper);
+    if (reaper == nullptr) {
+      continue;  // the sandbox ends with its init; Kernel::run kills them
+    }
+    reaper->add_child(*child);
+    if (child->finished()) {
+      notify_parent_of_exit(*child);
+    }
+  }
+  notify_parent_of_exit(group);
+}
+
+void Kernel::notify_parent_of_exit(ThreadGroup& child) {
+  ThreadGroup* parent = child.parent();
+  if (parent == nullptr) {
+    return;
+  }
+  int signal = child.exit_signal();
+  bool reap_now = false;
+  if (signal == SIGCHLD) {
+    // A parent that ignores SIGCHLD, or asked for SA_NOCLDWAIT, never sees
+    // zombies: the child is reaped as it dies.
+    const KernelSigaction& action = parent->signal_handlers()[SIGCHLD - 1];
+    if (action.handler == kSigIgnore) {
+      reap_now = true;
+      signal = 0;
+    } else if ((action.flags & SA_NOCLDWAIT) != 0) {
+      reap_now = true;
+    }
+  }
+
+  if (signal != 0 && is_valid_signal(signal)) {
+    int status = child.exit_status().value_or(0);
+    siginfo_t info{};
+    info.si_signo = signal;
+    info.si_pid = child.tgid();
+    if (WIFEXITED(status)) {
+      info.si_code = CLD_EXITED;
+      info.si_status = WEXITSTATUS(status);
+    } else {
+      info.si_code = WCOREDUMP(status) ? CLD_DUMPED : CLD_KILLED;
+      info.si_status = WTERMSIG(status);
+    }
+    send_signal_to_group(*parent, info);
+  }
+  parent->child_events().notify();
+  if (reap_now) {
+    release_thread_group(child);
+  }
+}
+
+void Kernel::release_thread_group(ThreadGroup& group) {
+  if (ThreadGroup* parent = group.parent()) {
+    parent->remove_child(group);
+    auto& children_time = parent->reaped_children_time();
+    children_time.user_ns += group.exited_tasks_time().user_ns;
+    children_time.system_ns += group.exited_tasks_time().system_ns;
+  }
+  auto it = thread_groups_.find(group.tgid());
+  if (it != thread_groups_.end() && it->second.get() == &group) {
+    retired_groups_.push_back(std::move(it->second));
+    thread_groups_.erase(it);
+  }
+}
+
 void Kernel::reap(Fiber* fiber) {
+  // No fiber runs here, so no code still holds a released group.
+  retired_groups_.clear();
   for (auto it = tasks_.begin(); it != tasks_.end(); ++it) {
     if (it->second->fiber() == fiber) {
       tasks_.erase(it);
@@ -97,6 +204,7 @@ int Kernel::run() {
     return signal_wait_status(SIGKILL);
   }
   scheduler_->run([this] { return init_->finished(); });
+  int status = init_->exit_status().value_or(signal_wait_status(SIGKILL));
 
   // Like a pid namespace whose init has died, the sandbox ends every other
   // process.
@@ -106,7 +214,7 @@ int Kernel::run() {
     }
   }
   scheduler_->run([this] { return tasks_.empty(); });
-  return init_->exit_status().value_or(signal_wait_status(SIGKILL));
+  return status;
 }
 
 }  // namespace ward::kernel

@@ -30,6 +30,12 @@ namespace ward::kernel {
 struct KernelOptions {
   bool strace = false;
   std::string hostname = "ward";
+  // Whether the first process is protected like a pid namespace's init: it
+  // ignores every signal sent from inside the sandbox that it has no
+  // handler for, SIGKILL included. A container runtime wants this; `ward
+  // do` does not, so that a program that runs abort() or signals itself
+  // ends as it would outside the sandbox.
+  bool protect_init = false;
 };
 
 // What the first process starts with.
@@ -88,13 +94,31 @@ class Kernel {
                     std::shared_ptr<vfs::FdTable> fdtable, std::shared_ptr<vfs::FsContext> fs);
 
   // Creates a process with a fresh pid; its first task takes the same id.
-  ThreadGroup& create_thread_group();
+  ThreadGroup& create_thread_group(std::shared_ptr<SignalHandlers> handlers);
+
+  // Whether `group` is the sandbox's first process, its init.
+  bool is_init(const ThreadGroup& group) const { return &group == init_; }
+  ThreadGroup* init() const { return init_; }
+
+  // Called when the last task of `group` has exited: hands its children to
+  // a reaper, then tells its parent (SIGCHLD and a wake-up of wait), or
+  // reaps it at once when the parent ignores SIGCHLD.
+  void process_exited(ThreadGroup& group);
+
+  // Removes a zombie whose status its parent has collected.
+  void release_thread_group(ThreadGroup& group);
+
+  // Gives `task` a new tid: a non-leader thread that runs execve takes the
+  // leader's.
+  void change_tid(Task& task, pid_t new_tid);
 
  private:
   Kernel(std::unique_ptr<platform::Platform> platform, KernelOptions options);
 
   pid_t allocate_id();
   void reap(Fiber* fiber);
+  ThreadGroup* find_reaper(ThreadGroup& exiting);
+  void notify_parent_of_exit(ThreadGroup& child);
 
   std::unique_ptr<platform::Platform> platform_;
   std::unique_ptr<Scheduler> scheduler_;
@@ -110,6 +134,8 @@ class Kernel {
   pid_t next_id_ = 1;
   ThreadGroup* init_ = nullptr;
   std::optional<Errno> init_start_error_;
+  // Released thread groups, kept until no fiber can still be using them.
+  std::vector<std::unique_ptr<ThreadGroup>> retired_groups_;
 };
 
 }  // namespace ward::kernel

@@ -1,9 +1,11 @@
 #include "sentry/kernel/task.h"
 
+#include <linux/futex.h>
 #include <signal.h>
 
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/scheduler.h"
+#include "sentry/kernel/signal_send.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/mm/memory_manager.h"
 #include "sentry/vfs/fdtable.h"
@@ -18,7 +20,7 @@ Task::Task(Kernel& kernel, ThreadGroup& group, pid_t tid, Credentials creds,
            std::shared_ptr<mm::MemoryManager> mm, std::shared_ptr<vfs::FdTable> fdtable,
            std::shared_ptr<vfs::FsContext> fs)
     : kernel_(kernel),
-      group_(group),
+      group_(&group),
       tid_(tid),
       creds_(std::move(creds)),
       mm_(std::move(mm)),
@@ -31,7 +33,7 @@ Task::~Task() {
   mm_.reset();
 }
 
-pid_t Task::pid() const { return group_.tgid(); }
+pid_t Task::pid() const { return group_->tgid(); }
 
 Scheduler& Task::scheduler() { return kernel_.scheduler(); }
 
@@ -57,7 +59,30 @@ Result<std::string> Task::copy_in_path(GuestAddr addr, bool allow_empty) {
 
 void Task::set_comm(std::string_view name) { comm_ = std::string(name.substr(0, kCommMaxBytes)); }
 
+void Task::set_signal_mask(SignalSet mask) {
+  signal_mask_ = mask & ~kUnblockableSignals;
+  // Unblocking a pending signal makes it deliverable now.
+  if (has_deliverable_signal()) {
+    interrupt();
+  }
+}
+
+bool Task::has_deliverable_signal() const {
+  SignalSet pending = pending_.set() | group_->shared_pending().set();
+  return (pending & ~signal_mask_) != 0;
+}
+
 WakeReason Task::block(Waiter& waiter) {
+  if (exit_requested_ || has_deliverable_signal()) {
+    return WakeReason::kInterrupted;
+  }
+  blocked_on_ = &waiter;
+  WakeReason reason = waiter.wait();
+  blocked_on_ = nullptr;
+  return reason;
+}
+
+WakeReason Task::block_killable(Waiter& waiter) {
   if (exit_requested_) {
     return WakeReason::kInterrupted;
   }
@@ -77,8 +102,54 @@ void Task::replace_image(std::shared_ptr<mm::MemoryManager> mm,
   mm_ = std::move(mm);
 }
 
-void Task::request_exit() {
-  exit_requested_ = true;
+void Task::set_context(std::unique_ptr<platform::Context> context) {
+  context_ = std::move(context);
+  context_->set_listener(this);
+}
+
+Result<void> Task::prepare_for_exec() {
+  ThreadGroup& group = *group_;
+  if (group.exiting() || exit_requested_) {
+    return Errno{EAGAIN};
+  }
+  for (Task* other : group.tasks()) {
+    if (other != this) {
+      other->request_exit();
+    }
+  }
+  while (group.tasks().size() > 1) {
+    Waiter waiter(scheduler());
+    waiter.watch(group.task_exits());
+    block_killable(waiter);
+    if (exit_requested_) {
+      return Errno{EAGAIN};
+    }
+  }
+  if (tid_ != group.tgid()) {
+    kernel_.change_tid(*this, group.tgid());
+  }
+
+  // Handlers point into the old image; ignored signals stay ignored. A
+  // table shared with another process (CLONE_SIGHAND) is copied first.
+  auto handlers = std::make_shared<SignalHandlers>(group.signal_handlers());
+  for (KernelSigaction& action : *handlers) {
+    if (action.handler != kSigIgnore) {
+      action = KernelSigaction{};
+    }
+  }
+  group.set_signal_handlers(std::move(handlers));
+  signal_stack_ = GuestSignalStack{};
+
+  // An fd table shared with another process (CLONE_FILES) is copied, so
+  // that close-on-exec closes only this process's descriptors.
+  if (fdtable_.use_count() > 1) {
+    fdtable_ = fdtable_->clone();
+  }
+  group.set_has_execed();
+  return ok();
+}
+
+void Task::interrupt() {
   if (blocked_on_ != nullptr) {
     blocked_on_->interrupt();
   } else if (running_guest_) {
@@ -86,9 +157,33 @@ void Task::request_exit() {
   }
 }
 
+void Task::request_exit() {
+  exit_requested_ = true;
+  interrupt();
+}
+
 void Task::exit_thread(int code) {
   exit_wait_status_ = exit_wait_status(code);
   exit_requested_ = true;
+}
+
+void Task::force_signal(const siginfo_t& info) {
+  int signal = info.si_signo;
+  KernelSigaction& action = group_->signal_handlers()[signal - 1];
+  bool blocked = (signal_mask_ & signal_bit(signal)) != 0;
+  if (blocked || action.handler == kSigIgnore) {
+    action.handler = kSigDefault;
+    signal_mask_ &= ~signal_bit(signal);
+  }
+  pending_.add(info, SIZE_MAX);
+}
+
+void Task::release_vfork_parent() {
+  if (vfork_done_) {
+    vfork_done_->done = true;
+    vfork_done_->queue.notify();
+    vfork_done_.reset();
+  }
 }
 
 void Task::start(Startup startup) {
@@ -116,17 +211,12 @@ void Task::handle_stop(const platform::StopInfo& stop) {
       kernel_.dispatch_syscall(*this);
       return;
 
-    case platform::StopKind::kSignal: {
-      // NOTE: guest signal handlers are not delivered yet; a synchronous
-      // fault takes its default action, which for every fault signal ends
-      // the process.
-      int signal_number = stop.siginfo.si_signo;
-      log(spdlog::level::info, "killed by signal {} (si_code {}, address {:#x}) at rip {:#x}",
-          signal_number, stop.siginfo.si_code, reinterpret_cast<uint64_t>(stop.siginfo.si_addr),
-          regs().rip);
-      group_.begin_exit(signal_wait_status(signal_number));
+    case platform::StopKind::kSignal:
+      log(spdlog::level::debug, "fault: signal {} (si_code {}, address {:#x}) at rip {:#x}",
+          stop.siginfo.si_signo, stop.siginfo.si_code,
+          reinterpret_cast<uint64_t>(stop.siginfo.si_addr), regs().rip);
+      force_signal(stop.siginfo);
       return;
-    }
 
     case platform::StopKind::kInterrupted:
       return;
@@ -136,7 +226,8 @@ void Task::handle_stop(const platform::StopInfo& stop) {
       // SIGKILL of the stub does.
       log(spdlog::level::err, "host thread {} died (status {:#x})", context_->host_tid(),
           stop.host_status);
-      group_.begin_exit(signal_wait_status(SIGKILL));
+      context_.reset();
+      group_->begin_exit(signal_wait_status(SIGKILL));
       return;
   }
 }
@@ -152,12 +243,17 @@ void Task::run() {
   }
 
   while (!exit_requested_ && context_ != nullptr) {
+    deliver_signals();
+    if (exit_requested_) {
+      break;
+    }
+
     running_guest_ = true;
     Result<void> resumed = context_->resume();
     if (!resumed.ok()) {
       running_guest_ = false;
       log(spdlog::level::err, "cannot resume host thread {}", context_->host_tid());
-      group_.begin_exit(signal_wait_status(SIGKILL));
+      group_->begin_exit(signal_wait_status(SIGKILL));
       break;
     }
     wait_for_stop();
@@ -168,7 +264,30 @@ void Task::run() {
     handle_stop(stop);
   }
 
-  group_.remove_task(*this, exit_wait_status_);
+  exit_cleanup();
+}
+
+void Task::exit_cleanup() {
+  // CLONE_CHILD_CLEARTID: zero the tid word and wake one futex waiter,
+  // which is how pthread_join learns that the thread is gone. Linux does it
+  // only while other tasks may still look at the memory.
+  if (!clear_child_tid_.is_null() && mm_ && mm_.use_count() > 1) {
+    uint32_t zero = 0;
+    if (copy_out(clear_child_tid_, zero).ok()) {
+      FutexTable::Key key{mm_.get(), clear_child_tid_.value()};
+      kernel_.futexes().queue(key).notify_some(1);
+      kernel_.futexes().release(key);
+    }
+  }
+  // NOTE: the robust futex list is not walked; a thread that dies holding
+  // a robust mutex leaves it locked.
+  release_vfork_parent();
+
+  ThreadGroup& group = *group_;
+  group.remove_task(*this, exit_wait_status_);
+  if (group.finished()) {
+    kernel_.process_exited(group);
+  }
 }
 
 }  // namespace ward::kernel

@@ -8,14 +8,31 @@
 
 namespace ward::kernel {
 
-ThreadGroup::ThreadGroup(Kernel& kernel, pid_t tgid)
-    : kernel_(kernel), tgid_(tgid), start_time_(monotonic_now()) {}
+ThreadGroup::ThreadGroup(Kernel& kernel, pid_t tgid, std::shared_ptr<SignalHandlers> handlers)
+    : kernel_(kernel),
+      tgid_(tgid),
+      start_time_(monotonic_now()),
+      handlers_(std::move(handlers)),
+      pgid_(tgid),
+      sid_(tgid) {}
+
+Task* ThreadGroup::leader() const {
+  for (Task* task : tasks_) {
+    if (task->tid() == tgid_) {
+      return task;
+    }
+  }
+  return nullptr;
+}
 
 void ThreadGroup::begin_exit(int wait_status) {
   if (exit_status_) {
     return;
   }
   exit_status_ = wait_status;
+  // A stopped group must wake to die.
+  stop_signal_ = 0;
+  continue_queue_.notify();
   for (Task* task : tasks_) {
     task->request_exit();
   }
@@ -26,26 +43,17 @@ void ThreadGroup::remove_task(Task& task, int wait_status) {
   if (tasks_.empty() && !exit_status_) {
     exit_status_ = wait_status;
   }
+  task_exits_.notify();
+}
+
+void ThreadGroup::remove_child(ThreadGroup& child) {
+  children_.erase(std::remove(children_.begin(), children_.end(), &child), children_.end());
 }
 
 int signal_wait_status(int signal) {
   // Signals whose default action dumps core set WCOREFLAG; ward writes no
   // core file, but the status says what Linux's would.
-  switch (signal) {
-    case SIGQUIT:
-    case SIGILL:
-    case SIGTRAP:
-    case SIGABRT:
-    case SIGBUS:
-    case SIGFPE:
-    case SIGSEGV:
-    case SIGXCPU:
-    case SIGXFSZ:
-    case SIGSYS:
-      return signal | 0x80;
-    default:
-      return signal;
-  }
+  return default_action(signal) == DefaultAction::kCoreDump ? signal | 0x80 : signal;
 }
 
 }  // namespace ward::kernel

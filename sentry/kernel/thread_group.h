@@ -1,5 +1,6 @@
 // ThreadGroup: one guest process, the tasks that share its pid, and what
-// belongs to the process rather than to a thread: its exit status, its
+// belongs to the process rather than to a thread: its place in the process
+// tree, its exit status, shared pending signals, job-control state, its
 // executable and its resource limits.
 #pragma once
 
@@ -7,21 +8,26 @@
 #include <sys/types.h>
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "sentry/kernel/clock.h"
 #include "sentry/kernel/signals.h"
+#include "sentry/kernel/wait_queue.h"
 
 namespace ward::kernel {
 
 class Kernel;
 class Task;
 
+// A state change of a child that wait(2) reports.
+enum class ChildEvent { kNone, kStopped, kContinued };
+
 class ThreadGroup {
  public:
-  ThreadGroup(Kernel& kernel, pid_t tgid);
+  ThreadGroup(Kernel& kernel, pid_t tgid, std::shared_ptr<SignalHandlers> handlers);
   ThreadGroup(const ThreadGroup&) = delete;
   ThreadGroup& operator=(const ThreadGroup&) = delete;
 
@@ -30,6 +36,8 @@ class ThreadGroup {
 
   const std::vector<Task*>& tasks() const { return tasks_; }
   void add_task(Task& task) { tasks_.push_back(&task); }
+  // The task whose tid is the pid, while it lives.
+  Task* leader() const;
 
   // Ends the whole process with a wait(2) status (exit code << 8, or the
   // signal number with the core bit): every task is asked to exit. The
@@ -41,7 +49,12 @@ class ThreadGroup {
   // `wait_status` is its status unless begin_exit already set one.
   void remove_task(Task& task, int wait_status);
 
-  // The wait(2) status once every task has exited.
+  // Notified whenever a task of the group exits (execve waits here for the
+  // other threads to go).
+  WaitQueue& task_exits() { return task_exits_; }
+
+  // True once every task has exited: the process is a zombie until its
+  // parent reaps it.
   bool finished() const { return tasks_.empty() && exit_status_.has_value(); }
   std::optional<int> exit_status() const { return exit_status_; }
 
@@ -57,13 +70,68 @@ class ThreadGroup {
 
   TimePoint start_time() const { return start_time_; }
 
-  // Signal dispositions, shared by the group's tasks.
-  SignalHandlers& signal_handlers() { return signal_handlers_; }
+  // Signal dispositions, shared with every process made with CLONE_SIGHAND.
+  SignalHandlers& signal_handlers() { return *handlers_; }
+  const SignalHandlers& signal_handlers() const { return *handlers_; }
+  const std::shared_ptr<SignalHandlers>& signal_handlers_ref() const { return handlers_; }
+  void set_signal_handlers(std::shared_ptr<SignalHandlers> handlers) {
+    handlers_ = std::move(handlers);
+  }
 
-  // The parent process, or nullptr for the sandbox's first process, whose
-  // parent is outside the sandbox.
+  // Process-directed signals waiting for a task that does not block them.
+  PendingSignals& shared_pending() { return shared_pending_; }
+
+  // The process tree. The parent is nullptr for the sandbox's first
+  // process, whose parent is outside the sandbox.
   ThreadGroup* parent() const { return parent_; }
   void set_parent(ThreadGroup* parent) { parent_ = parent; }
+  const std::vector<ThreadGroup*>& children() const { return children_; }
+  void add_child(ThreadGroup& child) { children_.push_back(&child); }
+  void remove_child(ThreadGroup& child);
+
+  // The signal sent to the parent when this process ends (clone's low
+  // byte), or 0 for none.
+  int exit_signal() const { return exit_signal_; }
+  void set_exit_signal(int signal) { exit_signal_ = signal; }
+
+  // Notified whenever a child exits, stops or continues; wait(2) sleeps
+  // here.
+  WaitQueue& child_events() { return child_events_; }
+
+  // Process group and session ids.
+  pid_t pgid() const { return pgid_; }
+  pid_t sid() const { return sid_; }
+  void set_pgid(pid_t pgid) { pgid_ = pgid; }
+  void set_sid(pid_t sid) { sid_ = sid; }
+
+  // Whether the process has run execve, after which its parent may no
+  // longer change its process group (setpgid's EACCES).
+  bool has_execed() const { return has_execed_; }
+  void set_has_execed() { has_execed_ = true; }
+
+  // Group stop. `stop_signal` is the signal that stopped the group; the
+  // tasks park on continue_queue() until SIGCONT or SIGKILL.
+  bool stopped() const { return stop_signal_ != 0; }
+  int stop_signal() const { return stop_signal_; }
+  void set_stopped(int signal) { stop_signal_ = signal; }
+  WaitQueue& continue_queue() { return continue_queue_; }
+
+  // A stop or continue not yet reported to the parent's wait(2).
+  ChildEvent unreported_event() const { return unreported_event_; }
+  void set_unreported_event(ChildEvent event) { unreported_event_ = event; }
+
+  // PR_SET_CHILD_SUBREAPER: orphaned descendants are reparented here.
+  bool child_subreaper() const { return child_subreaper_; }
+  void set_child_subreaper(bool value) { child_subreaper_ = value; }
+
+  // CPU time of exited tasks and of reaped children, in nanoseconds, for
+  // getrusage and times.
+  struct CpuTimes {
+    int64_t user_ns = 0;
+    int64_t system_ns = 0;
+  };
+  CpuTimes& exited_tasks_time() { return exited_tasks_time_; }
+  CpuTimes& reaped_children_time() { return reaped_children_time_; }
 
  private:
   Kernel& kernel_;
@@ -73,8 +141,22 @@ class ThreadGroup {
   std::string exe_path_;
   std::array<rlimit, RLIM_NLIMITS> limits_{};
   TimePoint start_time_;
-  SignalHandlers signal_handlers_{};
+  std::shared_ptr<SignalHandlers> handlers_;
+  PendingSignals shared_pending_;
   ThreadGroup* parent_ = nullptr;
+  std::vector<ThreadGroup*> children_;
+  int exit_signal_ = SIGCHLD;
+  WaitQueue child_events_;
+  WaitQueue task_exits_;
+  pid_t pgid_ = 0;
+  pid_t sid_ = 0;
+  bool has_execed_ = false;
+  int stop_signal_ = 0;
+  WaitQueue continue_queue_;
+  ChildEvent unreported_event_ = ChildEvent::kNone;
+  bool child_subreaper_ = false;
+  CpuTimes exited_tasks_time_;
+  CpuTimes reaped_children_time_;
 };
 
 // The wait(2) status of an exit with `code` and of a death by `signal`.

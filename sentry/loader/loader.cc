@@ -443,9 +443,12 @@ Result<void> execve(kernel::Task& task, vfs::FileRef file, ExecRequest request) 
                          : program.image.entry + program_bias;
   auto context = TRY(mm->address_space().new_context(regs, {}));
 
+  TRY(task.prepare_for_exec());
+
   // The point of no return: the new image replaces the old one.
   task.fdtable().close_on_exec();
   task.replace_image(std::move(mm), std::move(context));
+  task.release_vfork_parent();
   task.thread_group().set_exe_path(program.file->display_path());
   task.set_comm(base_name(request.path));
   task.log(spdlog::level::debug, "exec {} entry {:#x} stack {:#x}", program.file->display_path(),

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "sentry/kernel/signal_send.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/memory_manager.h"
 #include "sentry/vfs/blocking.h"
@@ -220,9 +221,8 @@ Result<size_t> write_from_guest(kernel::Task& task, FileDescription& file,
     position += static_cast<int64_t>(chunk_done);
     if (!wrote.ok()) {
       if (wrote.error().value == EPIPE) {
-        // TODO: send SIGPIPE to the task here, as Linux does for every EPIPE
-        // from a write, once signal delivery exists.
-        task.log(spdlog::level::debug, "write to a pipe without readers");
+        // Linux sends SIGPIPE to the writer with every EPIPE from a write.
+        kernel::send_signal_to_task(task, kernel::user_siginfo(SIGPIPE, task));
       }
       return progress_or(done, wrote.error());
     }

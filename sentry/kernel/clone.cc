@@ -1,0 +1,174 @@
+#include "sentry/kernel/clone.h"
+
+#include <sched.h>
+
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task.h"
+#include "sentry/kernel/thread_group.h"
+#include "sentry/mm/memory_manager.h"
+#include "sentry/vfs/fdtable.h"
+#include "sentry/vfs/fs_context.h"
+
+namespace ward::kernel {
+namespace {
+
+// Linux's clone3-only flags, which glibc's <sched.h> may lack.
+constexpr uint64_t kCloneClearSighand = 0x100000000ULL;
+constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;
+constexpr uint64_t kCloneNewTime = 0x00000080;
+
+constexpr uint64_t kNamespaceFlags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
+                                     CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | kCloneNewTime;
+
+// Checks the flags as copy_process does, in its order.
+Result<void> check_flags(Task& parent, uint64_t flags) {
+  if ((flags & (CLONE_NEWNS | CLONE_FS)) == (CLONE_NEWNS | CLONE_FS) ||
+      (flags & (CLONE_NEWUSER | CLONE_FS)) == (CLONE_NEWUSER | CLONE_FS)) {
+    return Errno{EINVAL};
+  }
+  if ((flags & CLONE_THREAD) != 0 && (flags & CLONE_SIGHAND) == 0) {
+    return Errno{EINVAL};
+  }
+  if ((flags & CLONE_SIGHAND) != 0 && (flags & CLONE_VM) == 0) {
+    return Errno{EINVAL};
+  }
+  // The init of a pid namespace has no parent inside it to give a child to.
+  if ((flags & CLONE_PARENT) != 0 && parent.kernel().is_init(parent.thread_group())) {
+    return Errno{EINVAL};
+  }
+  if ((flags & CLONE_THREAD) != 0 && (flags & (CLONE_NEWUSER | CLONE_NEWPID)) != 0) {
+    return Errno{EINVAL};
+  }
+  if ((flags & CLONE_PIDFD) != 0 && (flags & CLONE_DETACHED) != 0) {
+    return Errno{EINVAL};
+  }
+  return ok();
+}
+
+std::shared_ptr<SignalHandlers> handlers_for_child(Task& parent, uint64_t flags) {
+  const auto& shared = parent.thread_group().signal_handlers_ref();
+  if ((flags & CLONE_SIGHAND) != 0) {
+    return shared;
+  }
+  auto copy = std::make_shared<SignalHandlers>(*shared);
+  if ((flags & kCloneClearSighand) != 0) {
+    // Handlers go back to the default; ignored signals stay ignored.
+    for (KernelSigaction& action : *copy) {
+      if (action.handler != kSigIgnore) {
+        action = KernelSigaction{};
+      }
+    }
+  }
+  return copy;
+}
+
+ThreadGroup& group_for_child(Task& parent, const CloneRequest& request) {
+  if ((request.flags & CLONE_THREAD) != 0) {
+    return parent.thread_group();
+  }
+  Kernel& kernel = parent.kernel();
+  ThreadGroup& parent_group = parent.thread_group();
+  ThreadGroup& group = kernel.create_thread_group(handlers_for_child(parent, request.flags));
+  group.set_limits(parent_group.limits());
+  group.set_exe_path(parent_group.exe_path());
+  group.set_pgid(parent_group.pgid());
+  group.set_sid(parent_group.sid());
+  group.set_exit_signal(request.exit_signal);
+
+  // CLONE_PARENT: the child is a sibling of the caller.
+  ThreadGroup* tree_parent =
+      (request.flags & CLONE_PARENT) != 0 ? parent_group.parent() : &parent_group;
+  group.set_parent(tree_parent);
+  if (tree_parent != nullptr) {
+    tree_parent->add_child(group);
+  }
+  return group;
+}
+
+// The registers the child starts with: the parent's at the syscall, with
+// clone returning 0, on the requested stack, with the requested TLS.
+platform::Registers child_registers(Task& parent, const CloneRequest& request) {
+  platform::Registers regs = parent.regs();
+  regs.rax = 0;
+  regs.orig_rax = static_cast<uint64_t>(-1);
+  if (!request.stack.is_null()) {
+    regs.rsp = request.stack.value();
+  }
+  if ((request.flags & CLONE_SETTLS) != 0) {
+    regs.fs_base = request.tls;
+  }
+  return regs;
+}
+
+// Parks the parent of a vfork until the child releases it. Only an exit
+// request ends the wait early: Linux's vfork sleep is killable, not
+// interruptible.
+void wait_for_vfork_child(Task& parent, Task::VforkCompletion& completion) {
+  while (!completion.done && !parent.exit_requested()) {
+    Waiter waiter(parent.scheduler());
+    waiter.watch(completion.queue);
+    parent.block_killable(waiter);
+  }
+}
+
+}  // namespace
+
+Result<pid_t> clone_task(Task& parent, const CloneRequest& request) {
+  uint64_t flags = request.flags;
+  TRY(check_flags(parent, flags));
+  if ((flags & kNamespaceFlags) != 0 || (flags & (CLONE_PIDFD | kCloneIntoCgroup)) != 0) {
+    return Errno{EINVAL};  // the caller records which flag as a gap
+  }
+  if (parent.thread_group().exiting()) {
+    return Errno{EINTR};  // Linux refuses new threads in a dying group
+  }
+
+  std::shared_ptr<mm::MemoryManager> mm =
+      (flags & CLONE_VM) != 0 ? parent.mm_ref() : TRY(parent.mm().fork());
+  std::shared_ptr<vfs::FdTable> fdtable =
+      (flags & CLONE_FILES) != 0 ? parent.fdtable_ref() : parent.fdtable().clone();
+  std::shared_ptr<vfs::FsContext> fs =
+      (flags & CLONE_FS) != 0 ? parent.fs_ref() : parent.fs().clone();
+
+  platform::Registers regs = child_registers(parent, request);
+  std::vector<std::byte> xsave = TRY(parent.context().read_fp_state());
+  auto context = TRY(mm->address_space().new_context(regs, xsave));
+
+  Kernel& kernel = parent.kernel();
+  ThreadGroup& group = group_for_child(parent, request);
+  Task& child = kernel.create_task(group, parent.creds(), mm, std::move(fdtable), std::move(fs));
+  child.set_context(std::move(context));
+  child.set_comm(parent.comm());
+  child.set_signal_mask(parent.signal_mask());
+  // A child that shares the parent's memory but runs on its own stack
+  // must not inherit an alternate stack in that memory.
+  bool shares_stack_memory = (flags & CLONE_VM) != 0 && (flags & CLONE_VFORK) == 0;
+  if (!shares_stack_memory) {
+    child.signal_stack() = parent.signal_stack();
+  }
+
+  pid_t tid = child.tid();
+  if ((flags & CLONE_PARENT_SETTID) != 0) {
+    TRY(parent.copy_out<uint32_t>(request.parent_tid, static_cast<uint32_t>(tid)));
+  }
+  if ((flags & CLONE_CHILD_SETTID) != 0) {
+    (void)child.copy_out<uint32_t>(request.child_tid, static_cast<uint32_t>(tid));
+  }
+  if ((flags & CLONE_CHILD_CLEARTID) != 0) {
+    child.set_clear_child_tid(request.child_tid);
+  }
+
+  auto vfork_done = std::make_shared<Task::VforkCompletion>();
+  if ((flags & CLONE_VFORK) != 0) {
+    child.set_vfork_done(vfork_done);
+  }
+  child.start();
+  parent.log(spdlog::level::debug, "cloned tid {} (flags {:#x})", tid, flags);
+
+  if ((flags & CLONE_VFORK) != 0) {
+    wait_for_vfork_child(parent, *vfork_done);
+  }
+  return tid;
+}
+
+}  // namespace ward::kernel

@@ -1,0 +1,31 @@
+// clone, fork and vfork: a new task, in a new or the same thread group,
+// with each resource shared or copied as its CLONE_* flag requests.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+
+#include "ward/guest_addr.h"
+#include "ward/result.h"
+
+namespace ward::kernel {
+
+class Task;
+
+struct CloneRequest {
+  uint64_t flags = 0;        // CLONE_* without the exit signal
+  int exit_signal = 0;       // sent to the parent when the child process ends
+  GuestAddr stack = {};       // the child's stack pointer, or null for the parent's
+  GuestAddr parent_tid = {};  // CLONE_PARENT_SETTID
+  GuestAddr child_tid = {};   // CLONE_CHILD_SETTID, CLONE_CHILD_CLEARTID
+  uint64_t tls = 0;          // CLONE_SETTLS: the child's fs base
+};
+
+// Creates the task, starts it, and returns its tid. With CLONE_VFORK, it
+// returns only once the child has run execve or exited. Fails with EINVAL
+// for flag combinations Linux rejects and for the namespace flags and
+// CLONE_PIDFD, which ward lacks (recorded as gaps).
+Result<pid_t> clone_task(Task& parent, const CloneRequest& request);
+
+}  // namespace ward::kernel

@@ -1,0 +1,178 @@
+#include "sentry/kernel/signal_send.h"
+
+#include <sys/resource.h>
+
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task.h"
+
+namespace ward::kernel {
+namespace {
+
+// The queue bound of real-time signals for a process, from its
+// RLIMIT_SIGPENDING.
+size_t max_queued(const ThreadGroup& group) {
+  rlim_t limit = group.limit(RLIMIT_SIGPENDING).rlim_cur;
+  return limit == RLIM_INFINITY ? SIZE_MAX : static_cast<size_t>(limit);
+}
+
+// Applies the side effects of a signal's arrival before it is queued, as
+// Linux's prepare_signal does. SIGCONT continues a stopped group and
+// cancels pending stop signals. A stop signal cancels a pending SIGCONT.
+void apply_job_control(ThreadGroup& group, int signal) {
+  if (signal == SIGCONT) {
+    group.shared_pending().discard(kStopSignals);
+    for (Task* task : group.tasks()) {
+      task->pending().discard(kStopSignals);
+    }
+    if (group.stopped()) {
+      group.set_stopped(0);
+      group.continue_queue().notify();
+      group.set_unreported_event(ChildEvent::kContinued);
+      notify_parent_of_job_control(group, ChildEvent::kContinued, SIGCONT);
+    }
+    return;
+  }
+  if ((kStopSignals & signal_bit(signal)) != 0) {
+    group.shared_pending().discard(signal_bit(SIGCONT));
+    for (Task* task : group.tasks()) {
+      task->pending().discard(signal_bit(SIGCONT));
+    }
+  }
+}
+
+// Whether the signal is thrown away on arrival.
+bool dropped_on_arrival(ThreadGroup& group, const Task* blocking_check, int signal,
+                        SignalSource source) {
+  const KernelSigaction& action = group.signal_handlers()[signal - 1];
+  // A protected first process, like a pid namespace's init, does not take
+  // the default action of a signal sent from inside the sandbox, not even
+  // SIGKILL's. ward's own forwarding comes from outside and is delivered.
+  Kernel& kernel = group.kernel();
+  bool protected_init = kernel.options().protect_init && kernel.is_init(group);
+  if (protected_init && source == SignalSource::kSandbox && action.handler == kSigDefault) {
+    return true;
+  }
+  bool blocked = blocking_check != nullptr &&
+                 (blocking_check->signal_mask() & signal_bit(signal)) != 0;
+  return !blocked && is_ignored(action, signal);
+}
+
+// Picks the task of `group` that takes a process-directed signal, as
+// Linux's complete_signal does: the leader if it does not block it, else
+// any task that does not.
+Task* pick_receiver(ThreadGroup& group, int signal) {
+  Task* leader = group.leader();
+  auto wants = [signal](Task* task) {
+    return task != nullptr && !task->exit_requested() &&
+           (task->signal_mask() & signal_bit(signal)) == 0;
+  };
+  if (wants(leader)) {
+    return leader;
+  }
+  for (Task* task : group.tasks()) {
+    if (wants(task)) {
+      return task;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+siginfo_t user_siginfo(int signal, const Task& sender, int code) {
+  siginfo_t info{};
+  info.si_signo = signal;
+  info.si_code = code;
+  info.si_pid = sender.pid();
+  info.si_uid = sender.creds().real_uid;
+  return info;
+}
+
+void send_signal_to_task(Task& task, const siginfo_t& info, SignalSource source) {
+  int signal = info.si_signo;
+  ThreadGroup& group = task.thread_group();
+  if (group.exiting()) {
+    return;
+  }
+  apply_job_control(group, signal);
+  if (dropped_on_arrival(group, &task, signal, source)) {
+    return;
+  }
+  if (signal == SIGKILL) {
+    group.begin_exit(signal_wait_status(SIGKILL));
+    return;
+  }
+  task.pending().add(info, max_queued(group));
+  if ((task.signal_mask() & signal_bit(signal)) == 0) {
+    task.interrupt();
+  }
+}
+
+void send_signal_to_group(ThreadGroup& group, const siginfo_t& info, SignalSource source) {
+  int signal = info.si_signo;
+  if (group.exiting()) {
+    return;
+  }
+  apply_job_control(group, signal);
+  if (dropped_on_arrival(group, group.leader(), signal, source)) {
+    return;
+  }
+  if (signal == SIGKILL) {
+    group.begin_exit(signal_wait_status(SIGKILL));
+    return;
+  }
+  group.shared_pending().add(info, max_queued(group));
+  if (Task* receiver = pick_receiver(group, signal)) {
+    receiver->interrupt();
+  }
+}
+
+bool may_signal(const Task& sender, ThreadGroup& target, int signal) {
+  const Credentials& from = sender.creds();
+  if (from.effective_uid == 0) {
+    return true;  // the sandbox's root has CAP_KILL over its own processes
+  }
+  Task* any = target.leader() != nullptr
+                  ? target.leader()
+                  : (target.tasks().empty() ? nullptr : target.tasks().front());
+  if (any == nullptr) {
+    return true;  // a zombie: kill(2) succeeds and does nothing
+  }
+  const Credentials& to = any->creds();
+  if (signal == SIGCONT && sender.thread_group().sid() == target.sid()) {
+    return true;
+  }
+  return from.effective_uid == to.real_uid || from.effective_uid == to.saved_uid ||
+         from.real_uid == to.real_uid || from.real_uid == to.saved_uid;
+}
+
+void begin_group_stop(ThreadGroup& group, int signal) {
+  if (group.stopped() || group.exiting()) {
+    return;
+  }
+  group.set_stopped(signal);
+  group.set_unreported_event(ChildEvent::kStopped);
+  for (Task* task : group.tasks()) {
+    task->interrupt();
+  }
+  notify_parent_of_job_control(group, ChildEvent::kStopped, signal);
+}
+
+void notify_parent_of_job_control(ThreadGroup& child, ChildEvent event, int signal) {
+  ThreadGroup* parent = child.parent();
+  if (parent == nullptr) {
+    return;
+  }
+  const KernelSigaction& action = parent->signal_handlers()[SIGCHLD - 1];
+  if ((action.flags & SA_NOCLDSTOP) == 0) {
+    siginfo_t info{};
+    info.si_signo = SIGCHLD;
+    info.si_code = event == ChildEvent::kStopped ? CLD_STOPPED : CLD_CONTINUED;
+    info.si_pid = child.tgid();
+    info.si_status = signal;
+    send_signal_to_group(*parent, info);
+  }
+  parent->child_events().notify();
+}
+
+}  // namespace ward::kernel

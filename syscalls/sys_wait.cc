@@ -1,0 +1,125 @@
+// wait4 and waitid.
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task.h"
+#include "sentry/kernel/thread_group.h"
+#include "sentry/kernel/wait.h"
+#include "syscalls/gaps.h"
+#include "syscalls/handlers_process.h"
+
+namespace ward::syscalls {
+namespace {
+
+// P_PIDFD, which glibc's <sys/wait.h> may lack.
+constexpr int kPidfdIdType = 3;
+
+// rusage of a reaped child.
+// NOTE: only zeros are reported; the children's CPU times are not yet
+// collected from the host.
+struct rusage empty_rusage() { return rusage{}; }
+
+}  // namespace
+
+// wait4(pid, wstatus, options, rusage)
+Result<int64_t> sys_wait4(kernel::Task& task, const SyscallArgs& args) {
+  pid_t pid = args.i32(0);
+  GuestAddr status_addr = args.addr(1);
+  int options = args.i32(2);
+  GuestAddr rusage_addr = args.addr(3);
+
+  constexpr int kKnownOptions = WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL;
+  if ((options & ~kKnownOptions) != 0) {
+    return Errno{EINVAL};
+  }
+  if (pid == INT32_MIN) {
+    return Errno{ESRCH};  // -INT_MIN names no process group
+  }
+  kernel::WaitRequest request{.options = options | WEXITED};
+  if ((options & WUNTRACED) != 0) {
+    request.options |= WSTOPPED;
+  }
+  if (pid > 0) {
+    request.which = P_PID;
+    request.id = pid;
+  } else if (pid == 0) {
+    request.which = P_PGID;
+    request.id = task.thread_group().pgid();
+  } else if (pid < -1) {
+    request.which = P_PGID;
+    request.id = -pid;
+  }
+
+  auto result = TRY(kernel::wait_for_child(task, request));
+  if (!result) {
+    return 0;
+  }
+  if (!status_addr.is_null()) {
+    TRY(task.copy_out<int32_t>(status_addr, result->status));
+  }
+  if (!rusage_addr.is_null()) {
+    TRY(task.copy_out(rusage_addr, empty_rusage()));
+  }
+  return result->pid;
+}
+
+// waitid(idtype, id, infop, options, rusage)
+Result<int64_t> sys_waitid(kernel::Task& task, const SyscallArgs& args) {
+  int which = args.i32(0);
+  pid_t id = args.i32(1);
+  GuestAddr info_addr = args.addr(2);
+  int options = args.i32(3);
+  GuestAddr rusage_addr = args.addr(4);
+
+  constexpr int kKnownOptions =
+      WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WCLONE | __WALL;
+  if ((options & ~kKnownOptions) != 0 || (options & (WEXITED | WSTOPPED | WCONTINUED)) == 0) {
+    return Errno{EINVAL};
+  }
+  kernel::WaitRequest request{.options = options};
+  switch (which) {
+    case P_ALL:
+      request.which = P_ALL;
+      break;
+    case P_PID:
+      if (id <= 0) {
+        return Errno{EINVAL};
+      }
+      request.which = P_PID;
+      request.id = id;
+      break;
+    case P_PGID:
+      if (id < 0) {
+        return Errno{EINVAL};
+      }
+      request.which = P_PGID;
+      request.id = id == 0 ? task.thread_group().pgid() : id;
+      break;
+    case kPidfdIdType:
+      // NOTE: pidfds do not exist yet, so no fd can name a process.
+      record_gap(task, "P_PIDFD");
+      return Errno{EBADF};
+    default:
+      return Errno{EINVAL};
+  }
+
+  auto result = TRY(kernel::wait_for_child(task, request));
+  if (!info_addr.is_null()) {
+    siginfo_t info{};
+    if (result) {
+      info.si_signo = SIGCHLD;
+      info.si_code = result->code;
+      info.si_pid = result->pid;
+      info.si_uid = result->uid;
+      info.si_status = result->child_status;
+    }
+    TRY(task.copy_out(info_addr, info));
+  }
+  if (!rusage_addr.is_null()) {
+    TRY(task.copy_out(rusage_addr, empty_rusage()));
+  }
+  return 0;
+}
+
+}  // namespace ward::syscalls
