@@ -15,6 +15,7 @@ namespace ward::syscalls {
 Result<int64_t> sys_exit(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_exit_group(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_execve(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_execveat(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_getpid(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_gettid(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_getppid(kernel::Task& task, const SyscallArgs& args);

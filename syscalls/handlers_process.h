@@ -20,6 +20,11 @@ Result<int64_t> sys_vfork(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_wait4(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_waitid(kernel::Task& task, const SyscallArgs& args);
 
+// sys_pidfd.cc
+Result<int64_t> sys_pidfd_open(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_pidfd_send_signal(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_pidfd_getfd(kernel::Task& task, const SyscallArgs& args);
+
 // sys_kill.cc
 Result<int64_t> sys_kill(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_tkill(kernel::Task& task, const SyscallArgs& args);

@@ -42,16 +42,30 @@ void record_unsupported_flags(kernel::Task& task, uint64_t flags) {
       {CLONE_NEWIPC, "CLONE_NEWIPC"},       {CLONE_NEWUSER, "CLONE_NEWUSER"},
       {CLONE_NEWPID, "CLONE_NEWPID"},       {CLONE_NEWNET, "CLONE_NEWNET"},
       {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"}, {0x00000080, "CLONE_NEWTIME"},
-      {CLONE_PIDFD, "CLONE_PIDFD"},         {0x200000000ULL, "CLONE_INTO_CGROUP"},
+      {0x200000000ULL, "CLONE_INTO_CGROUP"},
   };
   for (const Named& entry : kUnsupported) {
     if ((flags & entry.flag) != 0) {
       record_gap(task, entry.name);
     }
   }
+  if ((flags & CLONE_PIDFD) != 0 && (flags & CLONE_THREAD) != 0) {
+    record_gap(task, "CLONE_PIDFD with CLONE_THREAD");
+  }
+}
+
+// CLONE_PIDFD and CLONE_PARENT_SETTID may not both write to one address;
+// for clone(2), which has one argument for both, they never can.
+Result<void> check_pidfd_address(const kernel::CloneRequest& request) {
+  constexpr uint64_t kBoth = CLONE_PIDFD | CLONE_PARENT_SETTID;
+  if ((request.flags & kBoth) == kBoth && request.pidfd == request.parent_tid) {
+    return Errno{EINVAL};
+  }
+  return ok();
 }
 
 Result<int64_t> run_clone(kernel::Task& task, const kernel::CloneRequest& request) {
+  TRY(check_pidfd_address(request));
   auto cloned = kernel::clone_task(task, request);
   if (!cloned.ok() && cloned.error().value == EINVAL) {
     record_unsupported_flags(task, request.flags);
@@ -74,6 +88,7 @@ Result<int64_t> sys_clone(kernel::Task& task, const SyscallArgs& args) {
       .stack = args.addr(1),
       .parent_tid = args.addr(2),
       .child_tid = args.addr(3),
+      .pidfd = args.addr(2),
       .tls = args.u64(4),
   };
   return run_clone(task, request);
@@ -128,6 +143,7 @@ Result<int64_t> sys_clone3(kernel::Task& task, const SyscallArgs& args) {
       .stack = GuestAddr(clone_args.stack == 0 ? 0 : clone_args.stack + clone_args.stack_size),
       .parent_tid = GuestAddr(clone_args.parent_tid),
       .child_tid = GuestAddr(clone_args.child_tid),
+      .pidfd = GuestAddr(clone_args.pidfd),
       .tls = clone_args.tls,
   };
   return run_clone(task, request);

@@ -1,4 +1,4 @@
-// exit, exit_group, execve, the process and user ids, set_tid_address,
+// exit, exit_group, the process and user ids, set_tid_address,
 // the robust futex list, arch_prctl and prctl.
 #include <asm/prctl.h>
 #include <linux/futex.h>
@@ -9,43 +9,11 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
-#include "sentry/loader/loader.h"
 #include "sentry/vfs/fs_context.h"
 #include "syscalls/gaps.h"
 #include "syscalls/handlers_core.h"
 
 namespace ward::syscalls {
-namespace {
-
-// Memory the sentry spends on one execve's argv and envp before it gives
-// up with E2BIG; the loader then applies Linux's exact limit.
-constexpr size_t kMaxExecStringBytes = 16 * 1024 * 1024;
-
-// Reads a NULL-terminated array of string pointers (argv, envp).
-Result<std::vector<std::string>> copy_in_string_array(kernel::Task& task, GuestAddr array,
-                                                      size_t& total_bytes) {
-  std::vector<std::string> strings;
-  if (array.is_null()) {
-    return strings;  // Linux treats a NULL argv or envp as empty
-  }
-  for (GuestAddr cursor = array;; cursor += sizeof(uint64_t)) {
-    uint64_t pointer = TRY(task.copy_in<uint64_t>(cursor));
-    if (pointer == 0) {
-      return strings;
-    }
-    auto text = task.copy_in_string(GuestAddr(pointer), loader::kMaxArgStringBytes);
-    if (!text.ok()) {
-      return text.error().value == ENAMETOOLONG ? Errno{E2BIG} : text.error();
-    }
-    total_bytes += text->size() + 1 + sizeof(uint64_t);
-    if (total_bytes > kMaxExecStringBytes) {
-      return Errno{E2BIG};
-    }
-    strings.push_back(std::move(*text));
-  }
-}
-
-}  // namespace
 
 // exit(status): ends the calling thread.
 Result<int64_t> sys_exit(kernel::Task& task, const SyscallArgs& args) {
@@ -59,22 +27,6 @@ Result<int64_t> sys_exit_group(kernel::Task& task, const SyscallArgs& args) {
   int status = args.i32(0);
   task.thread_group().begin_exit(kernel::exit_wait_status(status));
   task.exit_thread(status);
-  return 0;
-}
-
-// execve(pathname, argv, envp)
-Result<int64_t> sys_execve(kernel::Task& task, const SyscallArgs& args) {
-  std::string path = TRY(task.copy_in_path(args.addr(0)));
-  GuestAddr argv_addr = args.addr(1);
-  GuestAddr envp_addr = args.addr(2);
-
-  vfs::FileRef program = TRY(loader::open_program(task, path));
-  size_t total_bytes = 0;
-  std::vector<std::string> argv = TRY(copy_in_string_array(task, argv_addr, total_bytes));
-  std::vector<std::string> envp = TRY(copy_in_string_array(task, envp_addr, total_bytes));
-
-  TRY(loader::execve(task, std::move(program),
-                     loader::ExecRequest{std::move(path), std::move(argv), std::move(envp)}));
   return 0;
 }
 

@@ -5,15 +5,15 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
+#include "sentry/kernel/process_handle.h"
 #include "sentry/kernel/wait.h"
+#include "sentry/fs/pidfd.h"
+#include "sentry/vfs/fdtable.h"
 #include "syscalls/gaps.h"
 #include "syscalls/handlers_process.h"
 
 namespace ward::syscalls {
 namespace {
-
-// P_PIDFD, which glibc's <sys/wait.h> may lack.
-constexpr int kPidfdIdType = 3;
 
 // rusage of a reaped child.
 // NOTE: only zeros are reported; the children's CPU times are not yet
@@ -78,6 +78,7 @@ Result<int64_t> sys_waitid(kernel::Task& task, const SyscallArgs& args) {
     return Errno{EINVAL};
   }
   kernel::WaitRequest request{.options = options};
+  bool pidfd_nonblocking = false;
   switch (which) {
     case P_ALL:
       request.which = P_ALL;
@@ -96,15 +97,32 @@ Result<int64_t> sys_waitid(kernel::Task& task, const SyscallArgs& args) {
       request.which = P_PGID;
       request.id = id == 0 ? task.thread_group().pgid() : id;
       break;
-    case kPidfdIdType:
-      // NOTE: pidfds do not exist yet, so no fd can name a process.
-      record_gap(task, "P_PIDFD");
-      return Errno{EBADF};
+    case P_PIDFD: {
+      if (id < 0) {
+        return Errno{EINVAL};
+      }
+      vfs::FileRef file = TRY(task.fdtable().get(id));
+      std::shared_ptr<kernel::ProcessHandle> process = vfs::pidfd_process(*file);
+      if (!process) {
+        return Errno{EBADF};
+      }
+      request.which = P_PIDFD;
+      request.process = process->group();
+      // A nonblocking pidfd turns a wait that would block into EAGAIN.
+      pidfd_nonblocking = file->nonblocking();
+      if (pidfd_nonblocking) {
+        request.options |= WNOHANG;
+      }
+      break;
+    }
     default:
       return Errno{EINVAL};
   }
 
   auto result = TRY(kernel::wait_for_child(task, request));
+  if (!result && pidfd_nonblocking && (options & WNOHANG) == 0) {
+    return Errno{EAGAIN};
+  }
   if (!info_addr.is_null()) {
     siginfo_t info{};
     if (result) {

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "sentry/kernel/process_handle.h"
 #include "sentry/kernel/signal_send.h"
 #include "sentry/mm/memory_manager.h"
 #include "sentry/vfs/fdtable.h"
@@ -132,6 +133,9 @@ void Kernel::process_exited(ThreadGroup& group) {
       notify_parent_of_exit(*child);
     }
   }
+  if (ProcessHandle* handle = group.existing_handle()) {
+    handle->mark_exited();
+  }
   notify_parent_of_exit(group);
 }
 
@@ -175,6 +179,9 @@ void Kernel::notify_parent_of_exit(ThreadGroup& child) {
 }
 
 void Kernel::release_thread_group(ThreadGroup& group) {
+  if (ProcessHandle* handle = group.existing_handle()) {
+    handle->mark_reaped();
+  }
   if (ThreadGroup* parent = group.parent()) {
     parent->remove_child(group);
     auto& children_time = parent->reaped_children_time();

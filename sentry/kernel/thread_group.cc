@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "sentry/kernel/process_handle.h"
 #include "sentry/kernel/task.h"
 
 namespace ward::kernel {
@@ -15,6 +16,19 @@ ThreadGroup::ThreadGroup(Kernel& kernel, pid_t tgid, std::shared_ptr<SignalHandl
       handlers_(std::move(handlers)),
       pgid_(tgid),
       sid_(tgid) {}
+
+ThreadGroup::~ThreadGroup() {
+  if (handle_) {
+    handle_->mark_reaped();
+  }
+}
+
+std::shared_ptr<ProcessHandle> ThreadGroup::handle() {
+  if (!handle_) {
+    handle_ = std::make_shared<ProcessHandle>(*this);
+  }
+  return handle_;
+}
 
 Task* ThreadGroup::leader() const {
   for (Task* task : tasks_) {

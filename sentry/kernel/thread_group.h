@@ -20,6 +20,7 @@
 namespace ward::kernel {
 
 class Kernel;
+class ProcessHandle;
 class Task;
 
 // A state change of a child that wait(2) reports.
@@ -28,6 +29,7 @@ enum class ChildEvent { kNone, kStopped, kContinued };
 class ThreadGroup {
  public:
   ThreadGroup(Kernel& kernel, pid_t tgid, std::shared_ptr<SignalHandlers> handlers);
+  ~ThreadGroup();
   ThreadGroup(const ThreadGroup&) = delete;
   ThreadGroup& operator=(const ThreadGroup&) = delete;
 
@@ -133,6 +135,12 @@ class ThreadGroup {
   CpuTimes& exited_tasks_time() { return exited_tasks_time_; }
   CpuTimes& reaped_children_time() { return reaped_children_time_; }
 
+  // What pidfds of this process hold, made on first use.
+  std::shared_ptr<ProcessHandle> handle();
+  // The handle when one was made, for the kernel to tell it about exit and
+  // reaping.
+  ProcessHandle* existing_handle() const { return handle_.get(); }
+
  private:
   Kernel& kernel_;
   pid_t tgid_;
@@ -157,6 +165,7 @@ class ThreadGroup {
   bool child_subreaper_ = false;
   CpuTimes exited_tasks_time_;
   CpuTimes reaped_children_time_;
+  std::shared_ptr<ProcessHandle> handle_;
 };
 
 // The wait(2) status of an exit with `code` and of a death by `signal`.

@@ -13,6 +13,8 @@ bool matches(const ThreadGroup& child, const WaitRequest& request) {
       return child.tgid() == request.id;
     case P_PGID:
       return child.pgid() == request.id;
+    case P_PIDFD:
+      return &child == request.process;
     default:
       return true;
   }

@@ -13,9 +13,14 @@ namespace ward::kernel {
 
 class Task;
 
+class ThreadGroup;
+
 struct WaitRequest {
-  idtype_t which = P_ALL;  // P_ALL, P_PID or P_PGID
+  idtype_t which = P_ALL;  // P_ALL, P_PID, P_PGID or P_PIDFD
   pid_t id = 0;            // the pid or process group, for P_PID and P_PGID
+  // The process a pidfd names, for P_PIDFD; null when it has been reaped,
+  // which no child matches.
+  const ThreadGroup* process = nullptr;
   int options = 0;         // WNOHANG, WEXITED, WSTOPPED, WCONTINUED, WNOWAIT, __WALL, __WCLONE
 };
 

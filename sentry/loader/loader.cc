@@ -335,12 +335,16 @@ Result<void> check_argument_size(const ExecRequest& request, const rlimit& stack
 // Follows `#!` lines from `file`, rewriting argv as binfmt_script does:
 // [interpreter, optional argument, script path, original argv[1...]].
 Result<vfs::FileRef> follow_interpreters(kernel::Task& task, vfs::FileRef file,
-                                         const std::string& path,
+                                         const ExecRequest& request,
                                          std::vector<std::string>& argv) {
-  std::string script_path = path;
+  std::string script_path = request.path;
   for (int depth = 0;; ++depth) {
     std::byte head[kExecHeadBytes] = {};
     size_t head_bytes = TRY(file->read(head, 0));
+    if (request.path_inaccessible && head_bytes >= 2 && head[0] == std::byte{'#'} &&
+        head[1] == std::byte{'!'}) {
+      return Errno{ENOENT};
+    }
     auto shebang = TRY(parse_shebang(std::span(head, head_bytes)));
     if (!shebang) {
       return file;
@@ -391,7 +395,7 @@ Result<void> execve(kernel::Task& task, vfs::FileRef file, ExecRequest request) 
     argv.emplace_back();
   }
 
-  file = TRY(follow_interpreters(task, std::move(file), request.path, argv));
+  file = TRY(follow_interpreters(task, std::move(file), request, argv));
   LoadedFile program = TRY(parse_executable(std::move(file)));
 
   std::optional<LoadedFile> interpreter;
@@ -450,7 +454,7 @@ Result<void> execve(kernel::Task& task, vfs::FileRef file, ExecRequest request) 
   task.replace_image(std::move(mm), std::move(context));
   task.release_vfork_parent();
   task.thread_group().set_exe_path(program.file->display_path());
-  task.set_comm(base_name(request.path));
+  task.set_comm(request.comm.empty() ? base_name(request.path) : request.comm);
   task.log(spdlog::level::debug, "exec {} entry {:#x} stack {:#x}", program.file->display_path(),
            regs.rip, regs.rsp);
   return ok();

@@ -19,9 +19,16 @@ class Task;
 namespace ward::loader {
 
 struct ExecRequest {
-  std::string path;  // as passed to execve; also AT_EXECFN
-  std::vector<std::string> argv;
-  std::vector<std::string> envp;
+  std::string path;  // as passed to execve, or execveat's /dev/fd/N form; also AT_EXECFN
+  std::vector<std::string> argv = {};
+  std::vector<std::string> envp = {};
+  // execveat named the program through a close-on-exec dirfd, so `path`
+  // will not exist for a `#!` interpreter to open: such a script fails
+  // with ENOENT, as Linux's binfmt_script does.
+  bool path_inaccessible = false;
+  // The process name (comm) to take, when it is not the last component of
+  // `path`: execveat with AT_EMPTY_PATH takes the file's own name.
+  std::string comm = {};
 };
 
 // Linux's MAX_ARG_STRLEN: the longest single argument or environment

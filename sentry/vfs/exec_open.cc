@@ -8,19 +8,13 @@
 #include "sentry/vfs/open.h"
 #include "sentry/vfs/path_walk.h"
 #include "sentry/vfs/permission.h"
+#include "sentry/vfs/task_paths.h"
 
 namespace ward::vfs {
+namespace {
 
-Result<FileRef> open_executable(kernel::Task& task, std::string_view path) {
-  return open_executable(caller_of(task), path);
-}
-
-Result<FileRef> open_executable(const Caller& caller, std::string_view path) {
-  if (path.empty()) {
-    return Errno{ENOENT};
-  }
-  VirtualDentry location = TRY(walk_path(caller, caller.fs.cwd(), path));
-
+// Opens the file found at `location` for execution.
+Result<FileRef> open_found_executable(const Caller& caller, const VirtualDentry& location) {
   // Linux's do_open_execat calls may_open with MAY_EXEC alone, then rejects
   // anything but a regular file.
   TRY(may_open(caller, location, kMayExec, O_RDONLY));
@@ -34,6 +28,26 @@ Result<FileRef> open_executable(const Caller& caller, std::string_view path) {
     return Errno{EACCES};
   }
   return file;
+}
+
+}  // namespace
+
+Result<FileRef> open_executable(kernel::Task& task, std::string_view path) {
+  return open_executable(caller_of(task), path);
+}
+
+Result<FileRef> open_executable(const Caller& caller, std::string_view path) {
+  if (path.empty()) {
+    return Errno{ENOENT};
+  }
+  VirtualDentry location = TRY(walk_path(caller, caller.fs.cwd(), path));
+  return open_found_executable(caller, location);
+}
+
+Result<FileRef> open_executable_at(kernel::Task& task, int dirfd, std::string_view path,
+                                   bool follow_final) {
+  VirtualDentry location = TRY(lookup_at(task, dirfd, path, WalkOptions{.follow_final = follow_final}));
+  return open_found_executable(caller_of(task), location);
 }
 
 }  // namespace ward::vfs

@@ -22,4 +22,13 @@ namespace ward::vfs {
 Result<FileRef> open_executable(kernel::Task& task, std::string_view path);
 Result<FileRef> open_executable(const Caller& caller, std::string_view path);
 
+// Opens the file execveat runs: `path` from `dirfd` (AT_FDCWD or an open
+// directory; EBADF and ENOTDIR as for any *at call), with the final
+// symlink followed unless `follow_final` is false, which makes a final
+// symlink ELOOP. An empty `path` names the dirfd's own file, as
+// AT_EMPTY_PATH asks (the caller has already rejected an empty path
+// without that flag); it may be an O_PATH descriptor.
+Result<FileRef> open_executable_at(kernel::Task& task, int dirfd, std::string_view path,
+                                   bool follow_final);
+
 }  // namespace ward::vfs
