@@ -11,6 +11,10 @@ Benchmarks:
   getpid      mean cost of one getpid syscall in a loop, in ns
   true        wall time of /bin/true from start to exit, median, in ms
   python      wall time of `python3 -c pass`, median, in ms
+  fork        fork, exit and wait, mean, in microseconds
+  spawn       fork, exec of /bin/true and wait, mean, in microseconds
+  thread      pthread_create and join, mean, in microseconds
+  signal      a signal sent to itself and caught, mean, in microseconds
 """
 import argparse
 import platform
@@ -22,6 +26,9 @@ import time
 from pathlib import Path
 
 GETPID_ITERATIONS = 200_000
+# Iterations of each process_ops operation: enough for a stable mean, few
+# enough that the slowest runner finishes in seconds.
+PROCESS_OP_ITERATIONS = {"fork": 500, "spawn": 200, "thread": 2_000, "signal": 20_000}
 START_RUNS = 20
 TIMEOUT_SECONDS = 300
 
@@ -43,6 +50,12 @@ def run(command: list[str]) -> subprocess.CompletedProcess:
 
 def getpid_ns(prefix: list[str], program: Path) -> float:
     output = run(prefix + [str(program), str(GETPID_ITERATIONS)]).stdout
+    return float(output.strip())
+
+
+def process_op_us(prefix: list[str], program: Path, operation: str) -> float:
+    iterations = PROCESS_OP_ITERATIONS[operation]
+    output = run(prefix + [str(program), operation, str(iterations)]).stdout
     return float(output.strip())
 
 
@@ -75,7 +88,8 @@ def main() -> int:
     build = Path(args.build)
     ward = build / "cli" / "ward"
     getpid_program = build / "bench" / "getpid_loop"
-    for needed in (ward, getpid_program):
+    process_program = build / "bench" / "process_ops"
+    for needed in (ward, getpid_program, process_program):
         if not needed.exists():
             print(f"run_benchmarks: {needed} is missing; run scripts/build first",
                   file=sys.stderr)
@@ -87,6 +101,11 @@ def main() -> int:
         "python3 -c pass (ms)": lambda prefix: median_wall_ms(
             prefix, ["/usr/bin/python3", "-c", "pass"]),
     }
+    for operation, label in (("fork", "fork+exit+wait"), ("spawn", "fork+exec /bin/true+wait"),
+                             ("thread", "thread create+join"),
+                             ("signal", "signal to itself, caught")):
+        benchmarks[f"{label} (µs)"] = (
+            lambda prefix, operation=operation: process_op_us(prefix, process_program, operation))
     available = runners(ward)
     results: dict[str, dict[str, float]] = {}
     for name, measure in benchmarks.items():
