@@ -4,4 +4,5 @@
 #include "syscalls/handlers_core.h"
 #include "syscalls/handlers_file.h"
 #include "syscalls/handlers_mm.h"
+#include "syscalls/handlers_poll.h"
 #include "syscalls/handlers_process.h"

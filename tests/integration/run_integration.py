@@ -296,6 +296,31 @@ def case_python_hash(case):
         raise CaseFailed(f"python's hash {native.stdout!r} is not the file's hash {expected}")
 
 
+# With two or more pipes to read, communicate() waits on them with the
+# selectors module, which uses poll, so these cases need poll and pipes
+# across fork and execve.
+def case_python_subprocess_run(case):
+    script = (
+        "import subprocess\n"
+        "result = subprocess.run(['echo', 'hi'], capture_output=True)\n"
+        "print(result.returncode, result.stdout, result.stderr)"
+    )
+    native, _ = expect_same_as_native(case, [PYTHON, "-c", script])
+    if native.stdout != b"0 b'hi\\n' b''\n":
+        raise CaseFailed(f"the native run printed {native.stdout!r}, not the echo's output")
+
+
+def case_python_check_output(case):
+    script = (
+        "import subprocess\n"
+        "command = ['sh', '-c', 'echo out; echo err >&2; echo more']\n"
+        "print(subprocess.check_output(command, stderr=subprocess.PIPE))\n"
+        "process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
+        "print(process.communicate(), process.returncode)"
+    )
+    expect_same_as_native(case, [PYTHON, "-c", script])
+
+
 def case_busybox_echo(case):
     require_busybox()
     result = case.run_ward([BUSYBOX, "echo", "hello", "from", "busybox"])
