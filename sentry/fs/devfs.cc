@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <poll.h>
 #include <sys/random.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -44,6 +45,15 @@ class DeviceFile final : public FileDescription {
         return read_random(buffer);
     }
     return Errno{EINVAL};
+  }
+
+  // Linux's /dev/random reports only readable once its pool is ready,
+  // as the host's always is here. The others have no poll of their own.
+  uint32_t readiness(uint32_t mask) override {
+    if (device_ == Device::kRandom) {
+      return mask & (POLLIN | POLLRDNORM);
+    }
+    return FileDescription::readiness(mask);
   }
 
   Result<size_t> write(std::span<const std::byte> buffer, std::optional<int64_t>) override {

@@ -221,7 +221,7 @@ class PidDirectory final : public ProcDirectory {
   }
 
  private:
-  std::shared_ptr<Inode> file(PidFile index, mode_t permissions, TaskFileText text) const;
+  std::shared_ptr<GeneratedFile> file(PidFile index, mode_t permissions, TaskFileText text) const;
   std::shared_ptr<Inode> link(PidFile index,
                               std::function<Result<LinkTarget>(kernel::Task&)> target) const;
 
@@ -279,8 +279,8 @@ class TaskDirectory final : public ProcDirectory {
   gid_t gid_;
 };
 
-std::shared_ptr<Inode> PidDirectory::file(PidFile index, mode_t permissions,
-                                          TaskFileText text) const {
+std::shared_ptr<GeneratedFile> PidDirectory::file(PidFile index, mode_t permissions,
+                                                  TaskFileText text) const {
   auto generated = std::make_shared<GeneratedFile>(
       filesystem_ref(),
       [target = target_, text = std::move(text)](const Caller& caller) -> Result<std::string> {
@@ -356,24 +356,30 @@ Result<std::vector<SyntheticDirectory::Entry>> PidDirectory::entries(const Calle
                       return LinkTarget{owner.thread_group().exe_path()};
                     })});
   }
-  list.push_back({"mounts", file(kMounts, 0444,
-                                 [mounts = mounts_](const Caller&,
-                                                    kernel::Task& owner) -> Result<std::string> {
-                                   auto tree = mounts.lock();
-                                   if (!tree) {
-                                     return Errno{ENOENT};
-                                   }
-                                   return mounts_text(owner.fs().root(), *tree);
-                                 })});
-  list.push_back({"mountinfo", file(kMountinfo, 0444,
-                                    [mounts = mounts_](const Caller&,
-                                                       kernel::Task& owner) -> Result<std::string> {
-                                      auto tree = mounts.lock();
-                                      if (!tree) {
-                                        return Errno{ENOENT};
-                                      }
-                                      return mountinfo_text(owner.fs().root(), *tree);
-                                    })});
+  auto mounts_file = file(
+      kMounts, 0444, [mounts = mounts_](const Caller&, kernel::Task& owner) -> Result<std::string> {
+        auto tree = mounts.lock();
+        if (!tree) {
+          return Errno{ENOENT};
+        }
+        return mounts_text(owner.fs().root(), *tree);
+      });
+  auto mountinfo_file =
+      file(kMountinfo, 0444,
+           [mounts = mounts_](const Caller&, kernel::Task& owner) -> Result<std::string> {
+             auto tree = mounts.lock();
+             if (!tree) {
+               return Errno{ENOENT};
+             }
+             return mountinfo_text(owner.fs().root(), *tree);
+           });
+  // Linux's mounts_poll reports these readable only, never writable.
+  // NOTE: it adds POLLERR and POLLPRI after a mount change since the open.
+  // The sandbox's mounts cannot change yet (no mount(2)), so these never do.
+  mounts_file->set_poll_events(POLLIN | POLLRDNORM);
+  mountinfo_file->set_poll_events(POLLIN | POLLRDNORM);
+  list.push_back({"mounts", mounts_file});
+  list.push_back({"mountinfo", mountinfo_file});
   return list;
 }
 

@@ -77,10 +77,15 @@ class SyntheticDirectoryFile final : public FileDescription {
 // The open file of a GeneratedFile: a snapshot of its text.
 class SnapshotFile final : public FileDescription {
  public:
-  SnapshotFile(VirtualDentry location, uint32_t flags, std::string text)
-      : FileDescription(std::move(location), flags), text_(std::move(text)) {}
+  SnapshotFile(VirtualDentry location, uint32_t flags, std::string text, uint32_t poll_events,
+               uint32_t unread_poll_events)
+      : FileDescription(std::move(location), flags),
+        text_(std::move(text)),
+        poll_events_(poll_events | unread_poll_events),
+        read_poll_events_(poll_events) {}
 
   Result<size_t> read(std::span<std::byte> buffer, std::optional<int64_t> offset) override {
+    poll_events_ = read_poll_events_;
     return at_position(offset, [&](int64_t position) -> Result<size_t> {
       if (static_cast<uint64_t>(position) >= text_.size()) {
         return size_t{0};
@@ -101,8 +106,12 @@ class SnapshotFile final : public FileDescription {
     return target;
   }
 
+  uint32_t readiness(uint32_t mask) override { return poll_events_ & (mask | POLLERR | POLLHUP); }
+
  private:
   std::string text_;
+  uint32_t poll_events_;       // what poll reports now
+  uint32_t read_poll_events_;  // what it reports after a read
 };
 
 }  // namespace
@@ -201,7 +210,8 @@ Result<FileRef> GeneratedFile::open(const Caller& caller, const VirtualDentry& l
   // Nothing here is writable; may_open already refused write access with
   // EACCES or EROFS.
   std::string text = TRY(generate_(caller));
-  return FileRef(std::make_shared<SnapshotFile>(location, flags, std::move(text)));
+  return FileRef(std::make_shared<SnapshotFile>(location, flags, std::move(text), poll_events_,
+                                                unread_poll_events_));
 }
 
 Result<std::string> read_host_file(const char* path) {

@@ -112,6 +112,15 @@ class GeneratedFile final : public SyntheticInode {
   // Makes stat report `uid` and `gid` as the owner instead of root.
   void set_owner(uid_t uid, gid_t gid) { owner_ = {uid, gid}; }
 
+  // Sets the poll(2) events an open of the file reports, for the files
+  // whose Linux counterpart has a poll method (/proc/pid/mounts, sysfs).
+  // `unread_events` are reported too until the first read, as sysfs
+  // reports POLLERR and POLLPRI for an attribute not read since it changed.
+  void set_poll_events(uint32_t events, uint32_t unread_events = 0) {
+    poll_events_ = events;
+    unread_poll_events_ = unread_events;
+  }
+
  protected:
   off_t size_bytes() const override { return reported_size_; }
   Result<std::pair<uid_t, gid_t>> owner() const override { return owner_; }
@@ -120,6 +129,8 @@ class GeneratedFile final : public SyntheticInode {
   Generator generate_;
   off_t reported_size_;
   std::pair<uid_t, gid_t> owner_{0, 0};
+  uint32_t poll_events_ = kDefaultPollEvents;
+  uint32_t unread_poll_events_ = 0;
 };
 
 // Reads a whole host file the sentry itself needs (/proc/cpuinfo and the

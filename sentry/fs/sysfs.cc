@@ -13,9 +13,11 @@ namespace {
 constexpr off_t kSysfsAttributeBytes = 4096;
 
 std::shared_ptr<Inode> host_copy(const std::shared_ptr<Filesystem>& filesystem, std::string path) {
-  return std::make_shared<GeneratedFile>(
+  auto file = std::make_shared<GeneratedFile>(
       filesystem, [path = std::move(path)](const Caller&) { return read_host_file(path.c_str()); },
       0444, kSysfsAttributeBytes);
+  file->set_poll_events(kDefaultPollEvents, POLLERR | POLLPRI);
+  return file;
 }
 
 }  // namespace

@@ -74,9 +74,7 @@ Result<struct statfs> FileDescription::statfs() { return inode().statfs(); }
 
 Result<void> FileDescription::iterate_dir(const Caller&, DirentSink&) { return Errno{ENOTDIR}; }
 
-uint32_t FileDescription::readiness(uint32_t mask) {
-  return mask & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
-}
+uint32_t FileDescription::readiness(uint32_t mask) { return mask & kDefaultPollEvents; }
 
 Result<int64_t> FileDescription::ioctl(kernel::Task&, uint32_t, GuestAddr) { return Errno{ENOTTY}; }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
@@ -29,6 +30,10 @@ class WaitQueue;
 }  // namespace ward::kernel
 
 namespace ward::vfs {
+
+// The poll(2) events of a file without a poll method of its own, which
+// never blocks: Linux's DEFAULT_POLLMASK.
+inline constexpr uint32_t kDefaultPollEvents = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
 
 // The status flags F_SETFL may change; the others it ignores, as Linux does.
 inline constexpr uint32_t kSettableStatusFlags =

@@ -105,6 +105,26 @@ static void check_files(void) {
   int null_device = open("/dev/null", O_WRONLY);
   show_poll_one("poll /dev/null opened write-only", null_device, POLLIN | POLLOUT, 0);
   close(null_device);
+
+  // Files with a poll method of their own on Linux, and some without.
+  const char* paths[] = {
+      "/dev/zero",         "/dev/full",         "/dev/random",          "/dev/urandom",
+      "/proc/self/status", "/proc/self/mounts", "/proc/self/mountinfo", "/proc/self/fd",
+  };
+  for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+    int fd = open(paths[i], O_RDONLY);
+    show_poll_one(label_of("poll %s for every event", paths[i]), fd,
+                  POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLWRNORM, 0);
+    close(fd);
+  }
+
+  // A sysfs attribute reports POLLERR and POLLPRI until it is read.
+  int attribute = open("/sys/devices/system/cpu/online", O_RDONLY);
+  show_poll_one("poll a sysfs attribute before reading it", attribute, POLLIN | POLLPRI, 0);
+  char text[64];
+  SHOW_OK("read the sysfs attribute", read(attribute, text, sizeof(text)));
+  show_poll_one("poll the sysfs attribute after reading it", attribute, POLLIN | POLLPRI, 0);
+  close(attribute);
 }
 
 static void check_timeouts(void) {
