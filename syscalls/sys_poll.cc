@@ -64,8 +64,8 @@ constexpr int64_t kInitialFdTableSlots = 64;
 // ---------------------------------------------------------------------------
 // Timeouts
 
-// The end of a wait is kept as Linux keeps it: a CLOCK_MONOTONIC timespec,
-// where {0, 0} stands for a zero timeout, which polls once and is never
+// The end of a wait is kept as Linux keeps it, as a CLOCK_MONOTONIC
+// timespec. {0, 0} is a zero timeout, which polls once and is never
 // written back.
 bool is_zero(const timespec& value) { return value.tv_sec == 0 && value.tv_nsec == 0; }
 
@@ -156,9 +156,9 @@ Result<std::optional<kernel::SignalSet>> set_temporary_mask(kernel::Task& task, 
 enum class TimeoutFormat { kTimeval, kTimespec };
 
 // Ends ppoll, select and pselect6 as poll_select_finish does. The caller's
-// signal mask comes back now, unless a signal interrupted the wait: then
-// it comes back after the signal's handler. The time left is written back
-// to the timeout, except for a zero timeout.
+// signal mask comes back now, or after the signal's handler when a signal
+// interrupted the wait. The time left is written back to the timeout,
+// except for a zero timeout.
 Result<int64_t> finish_wait(kernel::Task& task, Result<int64_t> result,
                             std::optional<kernel::SignalSet> old_mask, GuestAddr timeout_addr,
                             const std::optional<timespec>& end, TimeoutFormat format) {

@@ -174,7 +174,7 @@ static void check_errors(void) {
   munmap(read_only, 4096);
   munmap(page, 4096);
 
-  // nfds may not pass RLIMIT_NOFILE; the check comes before the copy.
+  // nfds may not exceed RLIMIT_NOFILE, and the check comes before the copy.
   struct rlimit old_limit;
   getrlimit(RLIMIT_NOFILE, &old_limit);
   struct rlimit limit = {.rlim_cur = 100, .rlim_max = old_limit.rlim_max};

@@ -38,7 +38,7 @@ static inline void show_events(const char* label, int events) {
   printf("%s\n", events == 0 ? " none" : "");
 }
 
-// poll on one fd; prints the result and, when it succeeded, revents.
+// Polls one fd and prints the result and, when it succeeded, revents.
 static inline long show_poll_one(const char* label, int fd, short events, int timeout_ms) {
   struct pollfd entry = {.fd = fd, .events = events, .revents = 0};
   long ready = SHOW(label, poll(&entry, 1, timeout_ms));

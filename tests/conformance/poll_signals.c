@@ -1,7 +1,7 @@
-// Signals during poll, ppoll, select and pselect6: EINTR after a handler,
-// with or without SA_RESTART; a restart that keeps the deadline after a
-// stop and continue; the temporary signal masks of ppoll and pselect6;
-// and the timeout written back.
+// Signals during poll, ppoll, select and pselect6. Each fails with EINTR
+// after a handler, with or without SA_RESTART, and restarts with the same
+// deadline after a stop and continue. ppoll and pselect6 install their
+// temporary signal masks, and the time left is written back.
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -180,7 +180,7 @@ static void check_temporary_masks(void) {
   struct pollfd entry = {.fd = fds[0], .events = POLLIN, .revents = 0};
 
   // A pending blocked signal that the temporary mask unblocks interrupts
-  // the wait; its handler runs with the call's mask, and the old mask
+  // the wait. Its handler runs with the call's mask, and the old mask
   // comes back after it.
   block_usr1(SIG_BLOCK);
   handler_count = 0;
@@ -233,7 +233,7 @@ static void check_temporary_masks(void) {
   char byte;
   read(fds[0], &byte, 1);
 
-  // A temporary mask that blocks the signal keeps the wait going; the
+  // A temporary mask that blocks the signal keeps the wait going, and the
   // handler runs once the call restores the mask.
   sigset_t usr1_only;
   sigemptyset(&usr1_only);

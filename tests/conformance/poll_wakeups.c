@@ -1,6 +1,7 @@
 // poll, ppoll, select and pselect6 that block until another process or
-// thread makes a pipe ready: data written, the writer gone, the reader
-// gone, room made; and a wait on several pipes woken by one of them.
+// thread makes a pipe ready by writing data, closing the last writer or
+// reader, or making room. Also a wait on several pipes that one of them
+// wakes, and a wait whose fd another thread closes.
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -62,7 +63,7 @@ static void check_data_from_child(void) {
 }
 
 static void check_hangup_from_child(void) {
-  // The child holds the only write end; its exit hangs the pipe up.
+  // The child has the only write end, so its exit hangs the pipe up.
   int fds[2];
   pipe(fds);
   pid_t child = write_later(-1, 100);
@@ -71,7 +72,7 @@ static void check_hangup_from_child(void) {
   reap_child("  child exited", child);
   close(fds[0]);
 
-  // The child holds the only read end.
+  // The child has the only read end.
   pipe(fds);
   child = write_later(-1, 100);
   close(fds[0]);
@@ -186,9 +187,9 @@ static void* close_read_end_from_thread(void* argument) {
   return NULL;
 }
 
-// The wait holds the file, so a close of its fd by another thread neither
-// wakes it nor hangs the pipe up: the wait runs to its timeout, and the
-// last pass finds the fd closed.
+// The wait keeps a reference to the file, so a close of its fd by another
+// thread neither wakes it nor hangs the pipe up. The wait runs to its
+// timeout, and the last pass finds the fd closed.
 static void check_closed_while_waiting(void) {
   pipe(thread_pipe);
   pthread_t thread;
