@@ -316,7 +316,10 @@ def case_python_check_output(case):
         "command = ['sh', '-c', 'echo out; echo err >&2; echo more']\n"
         "print(subprocess.check_output(command, stderr=subprocess.PIPE))\n"
         "process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
-        "print(process.communicate(), process.returncode)"
+        "print(process.communicate(), process.returncode)\n"
+        "# More input than a pipe buffers, so communicate() also waits for POLLOUT.\n"
+        "result = subprocess.run(['cat'], input=b'x' * 200000, capture_output=True)\n"
+        "print(len(result.stdout), result.stdout == b'x' * 200000)"
     )
     expect_same_as_native(case, [PYTHON, "-c", script])
 
