@@ -3,6 +3,7 @@
 // is reaped, with each error.
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -57,6 +58,14 @@ static void show_wait(const char* label, int pidfd, int options, pid_t expected_
     printf("  si_pid is the child: %s\n", info.si_pid == expected_pid ? "yes" : "no");
     printf("  si_code = %d, si_status = %d\n", info.si_code, info.si_status);
   }
+}
+
+static void show_poll(const char* label, int pidfd, short events, int timeout_ms) {
+  struct pollfd entry = {.fd = pidfd, .events = events};
+  errno = 0;
+  long result = poll(&entry, 1, timeout_ms);
+  show_result(label, result, errno);
+  show_hex("  revents", (unsigned short)entry.revents);
 }
 
 static volatile sig_atomic_t queued_value = -1;
@@ -141,6 +150,7 @@ static void child_lifetime(void) {
   int nonblocking = SHOW_OK("  pidfd_open nonblocking", pidfd_open(child, PIDFD_NONBLOCK));
   show_octal("  nonblocking F_GETFL", fcntl(nonblocking, F_GETFL));
 
+  show_poll("  poll while it runs", pidfd, POLLIN | POLLOUT | POLLPRI, 0);
   show_wait("  waitid on a running child, nonblocking pidfd", nonblocking, WEXITED, child);
   show_wait("  the same with WNOHANG", nonblocking, WEXITED | WNOHANG, child);
 
@@ -164,7 +174,9 @@ static void child_lifetime(void) {
   SHOW("  signal 0 to the child", pidfd_send_signal(pidfd, 0, NULL, 0));
   SHOW("  SIGTERM to the child", pidfd_send_signal(pidfd, SIGTERM, NULL, 0));
 
-  // Wait for the zombie without reaping it.
+  // Block in poll until it has exited, then wait without reaping it.
+  show_poll("  poll until it exits", pidfd, POLLIN, -1);
+  show_poll("  poll the zombie for nothing", pidfd, 0, 0);
   show_wait("  waitid WNOWAIT", pidfd, WEXITED | WNOWAIT, child);
   SHOW("  signal 0 to the zombie", pidfd_send_signal(pidfd, 0, NULL, 0));
   SHOW("  getfd from the zombie", pidfd_getfd(pidfd, 10, 0));
@@ -172,6 +184,8 @@ static void child_lifetime(void) {
   close(zombie_fd);
 
   show_wait("  waitid reaps it", pidfd, WEXITED, child);
+  show_poll("  poll after reaping", pidfd, POLLIN | POLLRDNORM, 0);
+  show_poll("  poll after reaping for nothing", pidfd, 0, 0);
   SHOW("  signal 0 after reaping", pidfd_send_signal(pidfd, 0, NULL, 0));
   SHOW("  bad signal after reaping", pidfd_send_signal(pidfd, 99, NULL, 0));
   SHOW("  getfd after reaping", pidfd_getfd(pidfd, 10, 0));
