@@ -6,6 +6,7 @@
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
 #include "syscalls/args.h"
+#include "syscalls/handlers_seccomp.h"
 #include "syscalls/strace.h"
 #include "syscalls/table.h"
 
@@ -70,6 +71,20 @@ void dispatch_syscall(kernel::Task& task) {
   std::string call;
   if (tracing) {
     call = format_syscall_entry(*entry, args.raw, strace_reader(task));
+  }
+
+  // Guest seccomp runs first, before the handler or the ENOSYS of a
+  // missing syscall; a task without it pays this one comparison.
+  if (task.seccomp().mode != kernel::SeccompMode::kDisabled) {
+    if (std::optional<SeccompDenial> denial = check_seccomp(task, args)) {
+      if (tracing) {
+        std::string outcome = denial->result ? format_syscall_result(*entry, *denial->result)
+                                             : std::string("= ?");
+        spdlog::info("[pid {}] {} {} ({})", task.tid(), call, outcome, denial->reason);
+      }
+      task.set_syscall_name({});
+      return;
+    }
   }
 
   Result<int64_t> result = (entry != nullptr && entry->handler != nullptr)

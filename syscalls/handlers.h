@@ -6,3 +6,4 @@
 #include "syscalls/handlers_mm.h"
 #include "syscalls/handlers_poll.h"
 #include "syscalls/handlers_process.h"
+#include "syscalls/handlers_seccomp.h"

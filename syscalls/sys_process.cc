@@ -12,6 +12,7 @@
 #include "sentry/vfs/fs_context.h"
 #include "syscalls/gaps.h"
 #include "syscalls/handlers_core.h"
+#include "syscalls/handlers_seccomp.h"
 
 namespace ward::syscalls {
 
@@ -205,6 +206,22 @@ Result<int64_t> sys_prctl(kernel::Task& task, const SyscallArgs& args) {
       TRY(task.copy_out(name_addr, std::as_bytes(std::span(name))));
       return 0;
     }
+    case PR_SET_NO_NEW_PRIVS:
+      // The flag can only be set, and every other argument must be 0.
+      if (args.u64(1) != 1 || args.u64(2) != 0 || args.u64(3) != 0 || args.u64(4) != 0) {
+        return Errno{EINVAL};
+      }
+      task.set_no_new_privs();
+      return 0;
+    case PR_GET_NO_NEW_PRIVS:
+      if (args.u64(1) != 0 || args.u64(2) != 0 || args.u64(3) != 0 || args.u64(4) != 0) {
+        return Errno{EINVAL};
+      }
+      return task.no_new_privs() ? 1 : 0;
+    case PR_SET_SECCOMP:
+      return prctl_set_seccomp(task, args);
+    case PR_GET_SECCOMP:
+      return prctl_get_seccomp(task, args);
     default:
       record_gap(task, fmt::format("option {}", option));
       return Errno{EINVAL};

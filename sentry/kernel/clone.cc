@@ -169,6 +169,11 @@ Result<pid_t> clone_task(Task& parent, const CloneRequest& request) {
   child.set_context(std::move(context));
   child.set_comm(parent.comm());
   child.set_signal_mask(parent.signal_mask());
+  // Linux's copy_seccomp: the child runs under the parent's filters.
+  child.seccomp() = parent.seccomp();
+  if (parent.no_new_privs()) {
+    child.set_no_new_privs();
+  }
   // A child that shares the parent's memory but runs on its own stack
   // must not inherit an alternate stack in that memory.
   bool shares_stack_memory = (flags & CLONE_VM) != 0 && (flags & CLONE_VFORK) == 0;

@@ -167,6 +167,11 @@ void Task::exit_thread(int code) {
   exit_requested_ = true;
 }
 
+void Task::exit_thread_by_signal(int signal) {
+  exit_wait_status_ = signal;
+  exit_requested_ = true;
+}
+
 void Task::force_signal(const siginfo_t& info) {
   int signal = info.si_signo;
   KernelSigaction& action = group_->signal_handlers()[signal - 1];

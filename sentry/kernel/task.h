@@ -19,6 +19,7 @@
 
 #include "sentry/kernel/credentials.h"
 #include "sentry/kernel/fiber.h"
+#include "sentry/kernel/seccomp.h"
 #include "sentry/kernel/signals.h"
 #include "sentry/kernel/wait_queue.h"
 #include "ward/guest_addr.h"
@@ -224,6 +225,20 @@ class Task final : public platform::StopListener {
   }
   void release_vfork_parent();
 
+  // seccomp mode and filters. clone copies them, execve keeps them.
+  SeccompState& seccomp() { return seccomp_; }
+  const SeccompState& seccomp() const { return seccomp_; }
+
+  // PR_SET_NO_NEW_PRIVS, which can never be cleared. clone copies it,
+  // execve keeps it.
+  bool no_new_privs() const { return no_new_privs_; }
+  void set_no_new_privs() { no_new_privs_ = true; }
+
+  // Ends this thread alone as if `signal` had killed it, as Linux's
+  // do_exit(signal) does for seccomp: the process goes on unless this was
+  // its last thread, whose status then says killed by `signal`.
+  void exit_thread_by_signal(int signal);
+
   // Changes the tid, when a non-leader thread's execve makes it the leader.
   void set_tid(pid_t tid) { tid_ = tid; }
 
@@ -281,6 +296,8 @@ class Task final : public platform::StopListener {
   GuestAddr clear_child_tid_;
   GuestAddr robust_list_;
   std::shared_ptr<VforkCompletion> vfork_done_;
+  SeccompState seccomp_;
+  bool no_new_privs_ = false;
 
 };
 
