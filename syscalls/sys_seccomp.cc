@@ -382,7 +382,8 @@ std::optional<SeccompDenial> check_seccomp(kernel::Task& task, const SyscallArgs
   // Linux sends these to the audit log. ward has none and logs them.
   bool logged = action == SECCOMP_RET_LOG || (verdict.match != nullptr && verdict.match->log);
   if (logged) {
-    task.log(spdlog::level::info, "seccomp action {:#x} for syscall {}", verdict.value, number);
+    task.log(spdlog::level::info, "seccomp filter returned {:#x} for syscall {}", verdict.value,
+             number);
   }
   if (action == SECCOMP_RET_LOG) {
     return std::nullopt;

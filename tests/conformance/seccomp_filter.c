@@ -64,7 +64,7 @@ static void check_arguments(void) {
        install_argument_filter(SYS_close, 0, 999, SECCOMP_RET_ERRNO | EACCES));
   SHOW("close(999)", close(999));
   SHOW("close(998)", close(998));
-  // Only the low word is compared, as the filter says.
+  // The filter compares only the low word.
   SHOW("close((1 << 32) | 999)", syscall(SYS_close, (1UL << 32) | 999));
 }
 
@@ -101,7 +101,7 @@ static void check_prctl_interface(void) {
   SHOW("PR_SET_SECCOMP STRICT in filter mode", prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT, 0, 0, 0));
   SHOW("SET_MODE_STRICT in filter mode", seccomp_call(SECCOMP_SET_MODE_STRICT, 0, NULL));
 
-  // A filter on prctl answers PR_GET_SECCOMP itself.
+  // A filter on prctl decides what PR_GET_SECCOMP returns.
   SHOW("filter prctl(PR_GET_SECCOMP) ERRNO(ESRCH)",
        install_argument_filter(SYS_prctl, 0, PR_GET_SECCOMP, SECCOMP_RET_ERRNO | ESRCH));
   SHOW("PR_GET_SECCOMP under the filter", prctl(PR_GET_SECCOMP, 0, 0, 0, 0));

@@ -1,6 +1,6 @@
 // SECCOMP_RET_TRAP: the SIGSYS a filter forces, its siginfo (si_code
 // SYS_SECCOMP, si_syscall, si_arch, si_errno with the filter's data,
-// si_call_addr), the registers the handler sees, the call's result after
+// si_call_addr), the registers the handler gets, the call's result after
 // the handler returns, and what happens when SIGSYS is blocked or ignored.
 #include <signal.h>
 #include <stdlib.h>
@@ -52,7 +52,8 @@ static void check_trap_siginfo(void) {
          instruction[0] == 0x0f && instruction[1] == 0x05);
   show_value("rax in the handler", trapped_rax);
   show_value("rdi in the handler", trapped_rdi);
-  // The call never ran; rax still holds its number when the handler returns.
+  // The call never ran, so rax still contains its number when the handler
+  // returns.
   show_value("getppid result after the handler", result);
 }
 

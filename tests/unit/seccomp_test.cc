@@ -85,7 +85,7 @@ TEST(SeccompCheckTest, RejectsClassicOnlyOpcodes) {
   }
 }
 
-TEST(SeccompCheckTest, AbsoluteLoadsMustBeAlignedWordsOfSeccompData) {
+TEST(SeccompCheckTest, AbsoluteLoadsAlignedInsideData) {
   for (uint32_t offset = 0; offset < sizeof(seccomp_data); offset += 4) {
     EXPECT_EQ(check_errno({statement(BPF_LD | BPF_W | BPF_ABS, offset), ret(SECCOMP_RET_ALLOW)}), 0)
         << offset;
