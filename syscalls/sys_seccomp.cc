@@ -275,8 +275,9 @@ siginfo_t seccomp_siginfo(kernel::Task& task, int32_t number, uint32_t data) {
 }
 
 int live_threads(kernel::ThreadGroup& group) {
-  return static_cast<int>(std::count_if(group.tasks().begin(), group.tasks().end(),
-                                        [](kernel::Task* task) { return !task->exit_requested(); }));
+  return static_cast<int>(
+      std::count_if(group.tasks().begin(), group.tasks().end(),
+                    [](kernel::Task* task) { return !task->exit_requested(); }));
 }
 
 // Carries out a filter verdict other than ALLOW and LOG.

@@ -24,10 +24,9 @@ constexpr uint64_t kStackBytes = 64 * 1024;
 constexpr uid_t kUnprivilegedUid = 1000;
 
 // prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-constexpr uint8_t kSetNoNewPrivs[] = {0xb8, 0x9d, 0x00, 0x00, 0x00, 0xbf, 0x26, 0x00,
-                                      0x00, 0x00, 0xbe, 0x01, 0x00, 0x00, 0x00, 0x31,
-                                      0xd2, 0x45, 0x31, 0xd2, 0x45, 0x31, 0xc0, 0x0f,
-                                      0x05};
+constexpr uint8_t kSetNoNewPrivs[] = {0xb8, 0x9d, 0x00, 0x00, 0x00, 0xbf, 0x26, 0x00, 0x00,
+                                      0x00, 0xbe, 0x01, 0x00, 0x00, 0x00, 0x31, 0xd2, 0x45,
+                                      0x31, 0xd2, 0x45, 0x31, 0xc0, 0x0f, 0x05};
 
 // Builds a one-instruction program (RET ALLOW) and a sock_fprog on the
 // stack, then exit_group(-seccomp(SECCOMP_SET_MODE_FILTER, 0, &fprog)).
@@ -140,8 +139,9 @@ TEST(SeccompKernelTest, LengthIsCheckedBeforePrivileges) {
 
 TEST(SeccompKernelTest, PrivilegesAreCheckedBeforeTheProgram) {
   EXPECT_EQ(install_errno(kUnprivilegedUid, {.bad_program_pointer = true}), EACCES);
-  EXPECT_EQ(install_errno(kUnprivilegedUid, {.set_no_new_privs = true, .bad_program_pointer = true}),
-            EFAULT);
+  EXPECT_EQ(
+      install_errno(kUnprivilegedUid, {.set_no_new_privs = true, .bad_program_pointer = true}),
+      EFAULT);
 }
 
 }  // namespace

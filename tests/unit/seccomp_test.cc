@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <random>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -51,7 +52,9 @@ uint32_t run(const Program& program, const seccomp_data& data) {
   return run_seccomp_program(program, data);
 }
 
-TEST(SeccompCheckTest, AcceptsMinimalProgram) { EXPECT_EQ(check_errno({ret(SECCOMP_RET_ALLOW)}), 0); }
+TEST(SeccompCheckTest, AcceptsMinimalProgram) {
+  EXPECT_EQ(check_errno({ret(SECCOMP_RET_ALLOW)}), 0);
+}
 
 TEST(SeccompCheckTest, LengthLimits) {
   EXPECT_EQ(check_errno({}), EINVAL);
@@ -115,17 +118,17 @@ TEST(SeccompCheckTest, ScratchMemoryIndices) {
   EXPECT_EQ(check_errno({statement(BPF_ST, 15), ret(SECCOMP_RET_ALLOW)}), 0);
   EXPECT_EQ(check_errno({statement(BPF_ST, 16), ret(SECCOMP_RET_ALLOW)}), EINVAL);
   EXPECT_EQ(check_errno({statement(BPF_STX, 16), ret(SECCOMP_RET_ALLOW)}), EINVAL);
-  EXPECT_EQ(check_errno({statement(BPF_ST, 0), statement(BPF_LD | BPF_MEM, 16),
-                         ret(SECCOMP_RET_ALLOW)}),
-            EINVAL);
+  EXPECT_EQ(
+      check_errno({statement(BPF_ST, 0), statement(BPF_LD | BPF_MEM, 16), ret(SECCOMP_RET_ALLOW)}),
+      EINVAL);
 }
 
 TEST(SeccompCheckTest, ScratchLoadBeforeStore) {
   EXPECT_EQ(check_errno({statement(BPF_LD | BPF_MEM, 0), ret(SECCOMP_RET_ALLOW)}), EINVAL);
   EXPECT_EQ(check_errno({statement(BPF_LDX | BPF_MEM, 3), ret(SECCOMP_RET_ALLOW)}), EINVAL);
-  EXPECT_EQ(check_errno({statement(BPF_STX, 3), statement(BPF_LDX | BPF_MEM, 3),
-                         ret(SECCOMP_RET_ALLOW)}),
-            0);
+  EXPECT_EQ(
+      check_errno({statement(BPF_STX, 3), statement(BPF_LDX | BPF_MEM, 3), ret(SECCOMP_RET_ALLOW)}),
+      0);
   // A store on one branch only does not make the word valid after the join.
   Program one_branch = {
       jump(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 1),
@@ -135,10 +138,8 @@ TEST(SeccompCheckTest, ScratchLoadBeforeStore) {
   };
   EXPECT_EQ(check_errno(one_branch), EINVAL);
   Program both_branches = {
-      statement(BPF_ST, 2),
-      jump(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 1),
-      statement(BPF_ST, 2),
-      statement(BPF_LD | BPF_MEM, 2),
+      statement(BPF_ST, 2),   jump(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 1),
+      statement(BPF_ST, 2),   statement(BPF_LD | BPF_MEM, 2),
       ret(SECCOMP_RET_ALLOW),
   };
   EXPECT_EQ(check_errno(both_branches), 0);
@@ -148,8 +149,10 @@ TEST(SeccompCheckTest, JumpsStayInside) {
   EXPECT_EQ(check_errno({statement(BPF_JMP | BPF_JA, 0), ret(SECCOMP_RET_ALLOW)}), 0);
   EXPECT_EQ(check_errno({statement(BPF_JMP | BPF_JA, 1), ret(SECCOMP_RET_ALLOW)}), EINVAL);
   EXPECT_EQ(check_errno({statement(BPF_JMP | BPF_JA, 0xffffffff), ret(SECCOMP_RET_ALLOW)}), EINVAL);
-  EXPECT_EQ(check_errno({jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0), ret(SECCOMP_RET_ALLOW)}), EINVAL);
-  EXPECT_EQ(check_errno({jump(BPF_JMP | BPF_JGT | BPF_X, 0, 0, 1), ret(SECCOMP_RET_ALLOW)}), EINVAL);
+  EXPECT_EQ(check_errno({jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0), ret(SECCOMP_RET_ALLOW)}),
+            EINVAL);
+  EXPECT_EQ(check_errno({jump(BPF_JMP | BPF_JGT | BPF_X, 0, 0, 1), ret(SECCOMP_RET_ALLOW)}),
+            EINVAL);
   EXPECT_EQ(check_errno({jump(BPF_JMP | BPF_JSET | BPF_K, 0, 1, 0), ret(SECCOMP_RET_ALLOW),
                          ret(SECCOMP_RET_ALLOW)}),
             0);
@@ -158,21 +161,21 @@ TEST(SeccompCheckTest, JumpsStayInside) {
 
 TEST(SeccompRunTest, LoadsSeccompDataWords) {
   seccomp_data data = data_for(SYS_getpid, {0x1111222233334444, 5});
-  EXPECT_EQ(run({statement(BPF_LD | BPF_W | BPF_ABS, kNrOffset), statement(BPF_RET | BPF_A, 0)},
-                data),
-            static_cast<uint32_t>(SYS_getpid));
-  EXPECT_EQ(run({statement(BPF_LD | BPF_W | BPF_ABS, kArchOffset), statement(BPF_RET | BPF_A, 0)},
-                data),
-            kAuditArchX86_64);
-  EXPECT_EQ(run({statement(BPF_LD | BPF_W | BPF_ABS, kIpOffset), statement(BPF_RET | BPF_A, 0)},
-                data),
-            0x401000U);
+  EXPECT_EQ(
+      run({statement(BPF_LD | BPF_W | BPF_ABS, kNrOffset), statement(BPF_RET | BPF_A, 0)}, data),
+      static_cast<uint32_t>(SYS_getpid));
+  EXPECT_EQ(
+      run({statement(BPF_LD | BPF_W | BPF_ABS, kArchOffset), statement(BPF_RET | BPF_A, 0)}, data),
+      kAuditArchX86_64);
+  EXPECT_EQ(
+      run({statement(BPF_LD | BPF_W | BPF_ABS, kIpOffset), statement(BPF_RET | BPF_A, 0)}, data),
+      0x401000U);
   uint32_t arg0 = offsetof(seccomp_data, args[0]);
   EXPECT_EQ(run({statement(BPF_LD | BPF_W | BPF_ABS, arg0), statement(BPF_RET | BPF_A, 0)}, data),
             0x33334444U);
-  EXPECT_EQ(run({statement(BPF_LD | BPF_W | BPF_ABS, arg0 + 4), statement(BPF_RET | BPF_A, 0)},
-                data),
-            0x11112222U);
+  EXPECT_EQ(
+      run({statement(BPF_LD | BPF_W | BPF_ABS, arg0 + 4), statement(BPF_RET | BPF_A, 0)}, data),
+      0x11112222U);
   EXPECT_EQ(run({statement(BPF_LD | BPF_W | BPF_LEN, 0), statement(BPF_RET | BPF_A, 0)}, data),
             sizeof(seccomp_data));
   EXPECT_EQ(run({statement(BPF_LDX | BPF_W | BPF_LEN, 0), statement(BPF_MISC | BPF_TXA, 0),
@@ -234,8 +237,8 @@ TEST(SeccompRunTest, RegistersAndScratchMemory) {
 TEST(SeccompRunTest, ConditionalJumps) {
   seccomp_data data = data_for(10);
   auto taken = [&](uint16_t op, uint32_t k) {
-    return run({statement(BPF_LD | BPF_W | BPF_ABS, kNrOffset),
-                jump(BPF_JMP | op | BPF_K, k, 0, 1), ret(1), ret(0)},
+    return run({statement(BPF_LD | BPF_W | BPF_ABS, kNrOffset), jump(BPF_JMP | op | BPF_K, k, 0, 1),
+                ret(1), ret(0)},
                data) == 1;
   };
   EXPECT_TRUE(taken(BPF_JEQ, 10));
@@ -248,11 +251,64 @@ TEST(SeccompRunTest, ConditionalJumps) {
   EXPECT_FALSE(taken(BPF_JSET, 5));
   // Comparisons are unsigned.
   EXPECT_FALSE(taken(BPF_JGT, 0x80000000));
-  Program with_x = {statement(BPF_LDX | BPF_IMM, 10), statement(BPF_LD | BPF_W | BPF_ABS, kNrOffset),
+  Program with_x = {statement(BPF_LDX | BPF_IMM, 10),
+                    statement(BPF_LD | BPF_W | BPF_ABS, kNrOffset),
                     jump(BPF_JMP | BPF_JEQ | BPF_X, 0, 0, 1), ret(1), ret(0)};
   EXPECT_EQ(run(with_x, data), 1U);
   Program always = {statement(BPF_JMP | BPF_JA, 1), ret(0), ret(2)};
   EXPECT_EQ(run(always, data), 2U);
+}
+
+// Random short programs from seccomp's opcodes with small operands, so
+// that many pass the checker: each accepted one must run to a RET without
+// reading outside the program, scratch memory or seccomp_data (the
+// sanitizer build checks that).
+TEST(SeccompRunTest, RandomAcceptedProgramsTerminate) {
+  const uint16_t codes[] = {
+      BPF_LD | BPF_W | BPF_ABS,
+      BPF_LD | BPF_W | BPF_LEN,
+      BPF_LDX | BPF_W | BPF_LEN,
+      BPF_LD | BPF_IMM,
+      BPF_LDX | BPF_IMM,
+      BPF_LD | BPF_MEM,
+      BPF_LDX | BPF_MEM,
+      BPF_ST,
+      BPF_STX,
+      BPF_MISC | BPF_TAX,
+      BPF_MISC | BPF_TXA,
+      BPF_ALU | BPF_ADD | BPF_X,
+      BPF_ALU | BPF_DIV | BPF_X,
+      BPF_ALU | BPF_DIV | BPF_K,
+      BPF_ALU | BPF_LSH | BPF_X,
+      BPF_ALU | BPF_RSH | BPF_K,
+      BPF_ALU | BPF_NEG,
+      BPF_JMP | BPF_JA,
+      BPF_JMP | BPF_JEQ | BPF_K,
+      BPF_JMP | BPF_JGT | BPF_X,
+      BPF_JMP | BPF_JSET | BPF_K,
+      BPF_RET | BPF_K,
+      BPF_RET | BPF_A,
+  };
+  constexpr int kPrograms = 20000;
+  constexpr size_t kMaxLength = 8;
+  std::mt19937 random(12345);
+  seccomp_data data = data_for(SYS_getpid, {1, 2, 3, 4, 5, 6});
+  int accepted = 0;
+  for (int i = 0; i < kPrograms; i++) {
+    Program program(1 + random() % kMaxLength);
+    for (sock_filter& insn : program) {
+      insn.code = codes[random() % std::size(codes)];
+      insn.jt = static_cast<uint8_t>(random() % 4);
+      insn.jf = static_cast<uint8_t>(random() % 4);
+      insn.k = random() % 2 == 0 ? static_cast<uint32_t>(random() % 68) : random();
+    }
+    if (!check_seccomp_program(program).ok()) {
+      continue;
+    }
+    accepted++;
+    (void)run_seccomp_program(program, data);
+  }
+  EXPECT_GT(accepted, 100);
 }
 
 std::shared_ptr<const SeccompFilter> filter_returning(
@@ -267,8 +323,8 @@ std::shared_ptr<const SeccompFilter> filter_returning(
 TEST(SeccompFiltersTest, HighestPrecedenceWins) {
   seccomp_data data = data_for(SYS_getpid);
   // Each action, from lowest to highest precedence.
-  const uint32_t actions[] = {SECCOMP_RET_ALLOW,       SECCOMP_RET_LOG,   SECCOMP_RET_TRACE,
-                              SECCOMP_RET_USER_NOTIF,  SECCOMP_RET_ERRNO, SECCOMP_RET_TRAP,
+  const uint32_t actions[] = {SECCOMP_RET_ALLOW,       SECCOMP_RET_LOG,         SECCOMP_RET_TRACE,
+                              SECCOMP_RET_USER_NOTIF,  SECCOMP_RET_ERRNO,       SECCOMP_RET_TRAP,
                               SECCOMP_RET_KILL_THREAD, SECCOMP_RET_KILL_PROCESS};
   for (size_t low = 0; low < std::size(actions); low++) {
     for (size_t high = low + 1; high < std::size(actions); high++) {
@@ -346,7 +402,9 @@ TEST(SeccompEbpfLengthTest, MatchesLinuxTranslation) {
       {"JA", {statement(BPF_JMP | BPF_JA, 1), allow, allow}, 5},
       {"LD LEN", {statement(BPF_LD | BPF_W | BPF_LEN, 0), allow}, 3},
       {"ST and LD MEM", {statement(BPF_ST, 0), statement(BPF_LD | BPF_MEM, 0), allow}, 4},
-      {"NEG and TAX", {statement(BPF_ALU | BPF_NEG, 0), statement(BPF_MISC | BPF_TAX, 0), allow}, 4},
+      {"NEG and TAX",
+       {statement(BPF_ALU | BPF_NEG, 0), statement(BPF_MISC | BPF_TAX, 0), allow},
+       4},
       {"JEQ to next", {jump(BPF_JMP | BPF_JEQ | BPF_K, 5, 0, 0), allow}, 3},
   };
   for (const Case& test : cases) {
