@@ -236,21 +236,21 @@ TEST(SeccompRunTest, RegistersAndScratchMemory) {
 
 TEST(SeccompRunTest, ConditionalJumps) {
   seccomp_data data = data_for(10);
-  auto taken = [&](uint16_t op, uint32_t k) {
+  auto jump_taken = [&](uint16_t op, uint32_t k) {
     return run({statement(BPF_LD | BPF_W | BPF_ABS, kNrOffset), jump(BPF_JMP | op | BPF_K, k, 0, 1),
                 ret(1), ret(0)},
                data) == 1;
   };
-  EXPECT_TRUE(taken(BPF_JEQ, 10));
-  EXPECT_FALSE(taken(BPF_JEQ, 11));
-  EXPECT_TRUE(taken(BPF_JGT, 9));
-  EXPECT_FALSE(taken(BPF_JGT, 10));
-  EXPECT_TRUE(taken(BPF_JGE, 10));
-  EXPECT_FALSE(taken(BPF_JGE, 11));
-  EXPECT_TRUE(taken(BPF_JSET, 2));
-  EXPECT_FALSE(taken(BPF_JSET, 5));
+  EXPECT_TRUE(jump_taken(BPF_JEQ, 10));
+  EXPECT_FALSE(jump_taken(BPF_JEQ, 11));
+  EXPECT_TRUE(jump_taken(BPF_JGT, 9));
+  EXPECT_FALSE(jump_taken(BPF_JGT, 10));
+  EXPECT_TRUE(jump_taken(BPF_JGE, 10));
+  EXPECT_FALSE(jump_taken(BPF_JGE, 11));
+  EXPECT_TRUE(jump_taken(BPF_JSET, 2));
+  EXPECT_FALSE(jump_taken(BPF_JSET, 5));
   // Comparisons are unsigned.
-  EXPECT_FALSE(taken(BPF_JGT, 0x80000000));
+  EXPECT_FALSE(jump_taken(BPF_JGT, 0x80000000));
   Program with_x = {statement(BPF_LDX | BPF_IMM, 10),
                     statement(BPF_LD | BPF_W | BPF_ABS, kNrOffset),
                     jump(BPF_JMP | BPF_JEQ | BPF_X, 0, 0, 1), ret(1), ret(0)};
