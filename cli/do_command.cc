@@ -56,20 +56,6 @@ std::string find_variable(const std::vector<std::string>& variables, std::string
   return {};
 }
 
-kernel::Credentials host_credentials() {
-  kernel::Credentials creds;
-  getresuid(&creds.real_uid, &creds.effective_uid, &creds.saved_uid);
-  getresgid(&creds.real_gid, &creds.effective_gid, &creds.saved_gid);
-  creds.fs_uid = creds.effective_uid;
-  creds.fs_gid = creds.effective_gid;
-  int count = getgroups(0, nullptr);
-  if (count > 0) {
-    creds.supplementary_groups.resize(static_cast<size_t>(count));
-    getgroups(count, creds.supplementary_groups.data());
-  }
-  return creds;
-}
-
 std::array<rlimit, RLIM_NLIMITS> host_limits() {
   std::array<rlimit, RLIM_NLIMITS> limits{};
   for (int resource = 0; resource < RLIM_NLIMITS; ++resource) {
@@ -178,7 +164,7 @@ int run_do(const GlobalOptions& global, const DoOptions& options) {
     char buffer[PATH_MAX];
     cwd = getcwd(buffer, sizeof(buffer)) != nullptr ? buffer : "/";
   }
-  kernel::Credentials creds = host_credentials();
+  kernel::Credentials creds = kernel::host_process_credentials();
   auto fs_context = vfs::make_fs_context(**mounts, creds, cwd);
   if (!fs_context.ok()) {
     std::fprintf(stderr, "ward: %s: cannot use as the working directory: %s\n", cwd.c_str(),

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "syscalls/handlers_core.h"
+#include "syscalls/handlers_cred.h"
 #include "syscalls/handlers_file.h"
 #include "syscalls/handlers_mm.h"
 #include "syscalls/handlers_poll.h"

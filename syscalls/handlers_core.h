@@ -31,15 +31,11 @@ Result<int64_t> sys_set_tid_address(kernel::Task& task, const SyscallArgs& args)
 Result<int64_t> sys_set_robust_list(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_get_robust_list(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_arch_prctl(kernel::Task& task, const SyscallArgs& args);
-Result<int64_t> sys_prctl(kernel::Task& task, const SyscallArgs& args);
 
 // System information and limits (sys_info.cc).
 Result<int64_t> sys_uname(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_sysinfo(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_getrandom(kernel::Task& task, const SyscallArgs& args);
-Result<int64_t> sys_sched_getaffinity(kernel::Task& task, const SyscallArgs& args);
-Result<int64_t> sys_sched_yield(kernel::Task& task, const SyscallArgs& args);
-Result<int64_t> sys_getcpu(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_getrlimit(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_setrlimit(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_prlimit64(kernel::Task& task, const SyscallArgs& args);

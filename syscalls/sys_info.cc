@@ -1,4 +1,4 @@
-// uname, sysinfo, getrandom, CPU affinity and resource limits.
+// uname, sysinfo, getrandom and resource limits.
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -29,9 +29,6 @@ constexpr size_t kRandomChunkBytes = 64 * 1024;
 
 // Linux's nr_open default: the ceiling for RLIMIT_NOFILE.
 constexpr uint64_t kNrOpen = 1024 * 1024;
-
-// Bytes of CPU mask the sentry requests from the host, enough for 8192 CPUs.
-constexpr size_t kMaxAffinityBytes = 1024;
 
 void copy_field(char (&field)[65], std::string_view value) {
   std::memset(field, 0, sizeof(field));
@@ -161,49 +158,6 @@ Result<int64_t> sys_getrandom(kernel::Task& task, const SyscallArgs& args) {
     return Errno{EAGAIN};
   }
   return static_cast<int64_t>(done);
-}
-
-// sched_getaffinity(pid, cpusetsize, mask): the host's CPU set, which the
-// stubs inherit from ward. Returns the bytes written.
-Result<int64_t> sys_sched_getaffinity(kernel::Task& task, const SyscallArgs& args) {
-  int pid = args.i32(0);
-  uint64_t size = args.u64(1);
-  GuestAddr mask = args.addr(2);
-
-  if ((size & (sizeof(unsigned long) - 1)) != 0) {
-    return Errno{EINVAL};
-  }
-  if (pid != 0 && task.kernel().find_task(pid) == nullptr) {
-    return Errno{ESRCH};
-  }
-  std::vector<std::byte> host_mask(std::min<uint64_t>(size, kMaxAffinityBytes));
-  long written = ::syscall(SYS_sched_getaffinity, 0, host_mask.size(), host_mask.data());
-  if (written < 0) {
-    return Errno{errno};
-  }
-  TRY(task.copy_out(mask, std::span(host_mask.data(), static_cast<size_t>(written))));
-  return written;
-}
-
-// sched_yield: the guest thread is stopped while the sentry handles it, so
-// the host has already had the chance to run something else.
-Result<int64_t> sys_sched_yield(kernel::Task&, const SyscallArgs&) { return 0; }
-
-// getcpu(cpu, node, cache): the CPU the sentry runs on, which is as good a
-// snapshot as the guest thread's own, since it moves anyway.
-Result<int64_t> sys_getcpu(kernel::Task& task, const SyscallArgs& args) {
-  unsigned cpu = 0;
-  unsigned node = 0;
-  if (::getcpu(&cpu, &node) != 0) {
-    return Errno{errno};
-  }
-  if (!args.addr(0).is_null()) {
-    TRY(task.copy_out<uint32_t>(args.addr(0), cpu));
-  }
-  if (!args.addr(1).is_null()) {
-    TRY(task.copy_out<uint32_t>(args.addr(1), node));
-  }
-  return 0;
 }
 
 // getrlimit(resource, rlim)

@@ -1,8 +1,7 @@
 // exit, exit_group, the process and user ids, set_tid_address,
-// the robust futex list, arch_prctl and prctl.
+// the robust futex list and arch_prctl.
 #include <asm/prctl.h>
 #include <linux/futex.h>
-#include <sys/prctl.h>
 
 #include <vector>
 
@@ -172,58 +171,6 @@ Result<int64_t> sys_arch_prctl(kernel::Task& task, const SyscallArgs& args) {
       return Errno{ENODEV};
     default:
       record_gap(task, fmt::format("code {:#x}", code));
-      return Errno{EINVAL};
-  }
-}
-
-// prctl(option, arg2, arg3, arg4, arg5)
-Result<int64_t> sys_prctl(kernel::Task& task, const SyscallArgs& args) {
-  int option = args.i32(0);
-  GuestAddr name_addr = args.addr(1);
-
-  // TASK_COMM_LEN: the name buffer is 16 bytes with its NUL.
-  constexpr size_t kCommBufferBytes = 16;
-  switch (option) {
-    case PR_SET_NAME: {
-      char name[kCommBufferBytes] = {};
-      // Linux reads up to 15 bytes and stops at the first NUL; a shorter
-      // readable string near an unmapped page still works.
-      auto text = task.copy_in_string(name_addr, kCommBufferBytes);
-      if (!text.ok() && text.error().value != ENAMETOOLONG) {
-        return text.error();
-      }
-      if (!text.ok()) {
-        TRY(task.copy_in(name_addr, std::as_writable_bytes(std::span(name, kCommBufferBytes - 1))));
-        task.set_comm(std::string_view(name, kCommBufferBytes - 1));
-      } else {
-        task.set_comm(*text);
-      }
-      return 0;
-    }
-    case PR_GET_NAME: {
-      char name[kCommBufferBytes] = {};
-      task.comm().copy(name, kCommBufferBytes - 1);
-      TRY(task.copy_out(name_addr, std::as_bytes(std::span(name))));
-      return 0;
-    }
-    case PR_SET_NO_NEW_PRIVS:
-      // The flag can only be set, and every other argument must be 0.
-      if (args.u64(1) != 1 || args.u64(2) != 0 || args.u64(3) != 0 || args.u64(4) != 0) {
-        return Errno{EINVAL};
-      }
-      task.set_no_new_privs();
-      return 0;
-    case PR_GET_NO_NEW_PRIVS:
-      if (args.u64(1) != 0 || args.u64(2) != 0 || args.u64(3) != 0 || args.u64(4) != 0) {
-        return Errno{EINVAL};
-      }
-      return task.no_new_privs() ? 1 : 0;
-    case PR_SET_SECCOMP:
-      return prctl_set_seccomp(task, args);
-    case PR_GET_SECCOMP:
-      return prctl_get_seccomp(task, args);
-    default:
-      record_gap(task, fmt::format("option {}", option));
       return Errno{EINVAL};
   }
 }

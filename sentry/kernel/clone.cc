@@ -1,10 +1,13 @@
 #include "sentry/kernel/clone.h"
 
+#include <linux/capability.h>
 #include <sched.h>
+#include <sys/resource.h>
 
 #include "sentry/fs/pidfd.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/task_attributes.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/mm/memory_manager.h"
 #include "sentry/vfs/fdtable.h"
@@ -131,6 +134,31 @@ void wait_for_vfork_child(Task& parent, Task::VforkCompletion& completion) {
   }
 }
 
+// RLIMIT_NPROC, as copy_process applies it: EAGAIN once the tasks (threads
+// included) of the caller's real uid reach the limit, except for uid 0 and
+// a caller with CAP_SYS_RESOURCE or CAP_SYS_ADMIN.
+// NOTE: a zombie no longer counts, while Linux counts it until it is reaped.
+Result<void> check_process_limit(Task& parent) {
+  const Credentials& creds = parent.creds();
+  if (creds.real_uid == 0 || creds.has_capability(CAP_SYS_RESOURCE) ||
+      creds.has_capability(CAP_SYS_ADMIN)) {
+    return ok();
+  }
+  rlim_t limit = parent.thread_group().limit(RLIMIT_NPROC).rlim_cur;
+  if (limit == RLIM_INFINITY) {
+    return ok();
+  }
+  rlim_t count = 0;
+  for (ThreadGroup* group : parent.kernel().thread_groups()) {
+    for (const Task* task : group->tasks()) {
+      if (task->creds().real_uid == creds.real_uid) {
+        ++count;
+      }
+    }
+  }
+  return count >= limit ? Result<void>(Errno{EAGAIN}) : ok();
+}
+
 }  // namespace
 
 Result<pid_t> clone_task(Task& parent, const CloneRequest& request) {
@@ -147,6 +175,7 @@ Result<pid_t> clone_task(Task& parent, const CloneRequest& request) {
   if (parent.thread_group().exiting()) {
     return Errno{EINTR};  // Linux refuses new threads in a dying group
   }
+  TRY(check_process_limit(parent));
 
   std::shared_ptr<mm::MemoryManager> mm =
       (flags & CLONE_VM) != 0 ? parent.mm_ref() : TRY(parent.mm().fork());
@@ -167,6 +196,7 @@ Result<pid_t> clone_task(Task& parent, const CloneRequest& request) {
   ThreadGroup& group = group_for_child(parent, request);
   Task& child = kernel.create_task(group, parent.creds(), mm, std::move(fdtable), std::move(fs));
   child.set_context(std::move(context));
+  inherit_task_attributes(child, parent, flags);
   child.set_comm(parent.comm());
   child.set_signal_mask(parent.signal_mask());
   // Linux's copy_seccomp: the child runs under the parent's filters.

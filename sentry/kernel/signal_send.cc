@@ -1,5 +1,6 @@
 #include "sentry/kernel/signal_send.h"
 
+#include <linux/capability.h>
 #include <sys/resource.h>
 
 #include "sentry/kernel/kernel.h"
@@ -129,8 +130,8 @@ void send_signal_to_group(ThreadGroup& group, const siginfo_t& info, SignalSourc
 
 bool may_signal(const Task& sender, ThreadGroup& target, int signal) {
   const Credentials& from = sender.creds();
-  if (from.effective_uid == 0) {
-    return true;  // the sandbox's root has CAP_KILL over its own processes
+  if (&sender.thread_group() == &target || from.has_capability(CAP_KILL)) {
+    return true;
   }
   Task* any = target.leader() != nullptr
                   ? target.leader()

@@ -288,6 +288,7 @@ void Task::exit_cleanup() {
   // a robust mutex leaves it locked.
   release_vfork_parent();
 
+  send_parent_death_signals(*this);
   ThreadGroup& group = *group_;
   group.remove_task(*this, exit_wait_status_);
   if (group.finished()) {

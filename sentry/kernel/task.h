@@ -21,6 +21,7 @@
 #include "sentry/kernel/fiber.h"
 #include "sentry/kernel/seccomp.h"
 #include "sentry/kernel/signals.h"
+#include "sentry/kernel/task_attributes.h"
 #include "sentry/kernel/wait_queue.h"
 #include "ward/guest_addr.h"
 #include "ward/platform.h"
@@ -85,6 +86,11 @@ class Task final : public platform::StopListener {
   const std::shared_ptr<vfs::FsContext>& fs_ref() const { return fs_; }
   Credentials& creds() { return creds_; }
   const Credentials& creds() const { return creds_; }
+
+  // Scheduling attributes, CPU affinity, I/O priority and the prctl and
+  // personality state (task_attributes.h).
+  TaskAttributes& attributes() { return attributes_; }
+  const TaskAttributes& attributes() const { return attributes_; }
 
   // The guest registers; valid while the task is inside a syscall or stop.
   platform::Registers& regs() { return context_->regs(); }
@@ -231,8 +237,8 @@ class Task final : public platform::StopListener {
 
   // PR_SET_NO_NEW_PRIVS, which can never be cleared. clone copies it,
   // execve keeps it.
-  bool no_new_privs() const { return no_new_privs_; }
-  void set_no_new_privs() { no_new_privs_ = true; }
+  bool no_new_privs() const { return attributes_.no_new_privs; }
+  void set_no_new_privs() { attributes_.no_new_privs = true; }
 
   // Ends this thread alone as if `signal` had killed it, as Linux's
   // do_exit(signal) does for seccomp: the process goes on unless this was
@@ -297,8 +303,7 @@ class Task final : public platform::StopListener {
   GuestAddr robust_list_;
   std::shared_ptr<VforkCompletion> vfork_done_;
   SeccompState seccomp_;
-  bool no_new_privs_ = false;
-
+  TaskAttributes attributes_ = initial_task_attributes();
 };
 
 }  // namespace ward::kernel

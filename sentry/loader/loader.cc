@@ -453,6 +453,10 @@ Result<void> execve(kernel::Task& task, vfs::FileRef file, ExecRequest request) 
   task.fdtable().close_on_exec();
   task.replace_image(std::move(mm), std::move(context));
   task.release_vfork_parent();
+  // NOTE: AT_SECURE stays 0 even for an exec that Linux marks secure (an
+  // euid other than the real uid, or capabilities gained by a non-root
+  // real uid).
+  kernel::apply_exec_attributes(task, kernel::prepare_exec_credentials(task));
   task.thread_group().set_exe_path(program.file->display_path());
   task.set_comm(request.comm.empty() ? base_name(request.path) : request.comm);
   task.log(spdlog::level::debug, "exec {} entry {:#x} stack {:#x}", program.file->display_path(),

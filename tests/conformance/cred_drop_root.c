@@ -1,0 +1,182 @@
+// Capability transitions of a root process that changes its uids, as
+// capabilities(7) describes them: leaving uid 0 everywhere clears the
+// permitted, effective and ambient sets unless PR_SET_KEEPCAPS; an euid
+// change clears or restores the effective set; an fsuid change moves only
+// the filesystem capabilities. Each case runs in its own child, so that
+// each starts as root. The native run must be root.
+#include <linux/capability.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/fsuid.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+
+struct caps {
+  uint64_t effective;
+  uint64_t permitted;
+  uint64_t inheritable;
+};
+
+static struct caps initial;
+
+static struct caps read_caps(void) {
+  struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct data[2] = {0};
+  syscall(SYS_capget, &header, data);
+  struct caps caps = {
+      .effective = data[0].effective | ((uint64_t)data[1].effective << 32),
+      .permitted = data[0].permitted | ((uint64_t)data[1].permitted << 32),
+      .inheritable = data[0].inheritable | ((uint64_t)data[1].inheritable << 32),
+  };
+  return caps;
+}
+
+static long write_caps(struct caps caps) {
+  struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct data[2] = {
+      {(uint32_t)caps.effective, (uint32_t)caps.permitted, (uint32_t)caps.inheritable},
+      {(uint32_t)(caps.effective >> 32), (uint32_t)(caps.permitted >> 32),
+       (uint32_t)(caps.inheritable >> 32)},
+  };
+  return syscall(SYS_capset, &header, data);
+}
+
+// "empty", "initial" (the root process's full permitted set) or "other".
+static const char* describe(uint64_t set) {
+  if (set == 0) {
+    return "empty";
+  }
+  return set == initial.permitted ? "initial" : "other";
+}
+
+static void show_caps(const char* when) {
+  struct caps caps = read_caps();
+  printf("%s: effective %s, permitted %s, inheritable %s\n", when, describe(caps.effective),
+         describe(caps.permitted), describe(caps.inheritable));
+}
+
+static bool has_effective(int cap) { return (read_caps().effective >> cap) & 1; }
+
+static void show_ids(const char* when) {
+  uid_t r = 0, e = 0, s = 0;
+  getresuid(&r, &e, &s);
+  printf("%s: uids %u %u %u, fsuid %d\n", when, r, e, s, setfsuid(-1));
+}
+
+static void drop_with_setuid(void) {
+  prctl(PR_SET_PDEATHSIG, SIGUSR1);
+  SHOW("setuid 1000", setuid(1000));
+  show_ids("after setuid");
+  show_caps("after setuid");
+  SHOW("PR_GET_DUMPABLE after setuid", prctl(PR_GET_DUMPABLE));
+  int signal = -1;
+  prctl(PR_GET_PDEATHSIG, &signal);
+  show_value("parent-death signal after setuid", signal);
+  SHOW("setuid back to 0", setuid(0));
+  SHOW("setgroups without CAP_SETGID", setgroups(0, NULL));
+  struct caps raise = {.effective = 0, .permitted = 1u << CAP_KILL, .inheritable = 0};
+  SHOW("capset raising the permitted set", write_caps(raise));
+  SHOW("PR_CAPBSET_DROP without CAP_SETPCAP", prctl(PR_CAPBSET_DROP, CAP_KILL, 0, 0, 0));
+  SHOW("setpriority to -5 without CAP_SYS_NICE", setpriority(PRIO_PROCESS, 0, -5));
+}
+
+static void drop_with_keepcaps(void) {
+  SHOW("PR_SET_KEEPCAPS 1", prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0));
+  SHOW("PR_GET_KEEPCAPS", prctl(PR_GET_KEEPCAPS, 0, 0, 0, 0));
+  SHOW("setresuid 1000 1000 1000", setresuid(1000, 1000, 1000));
+  show_caps("after setresuid with keepcaps");
+  struct caps caps = read_caps();
+  caps.effective = caps.permitted;
+  SHOW("capset raising the effective set", write_caps(caps));
+  show_caps("after capset");
+  SHOW("setuid 0 with CAP_SETUID", setuid(0));
+  show_ids("after setuid 0");
+  show_caps("after setuid 0");
+}
+
+static void change_euid_only(void) {
+  SHOW("seteuid 1000", setresuid(-1, 1000, -1));
+  show_ids("after seteuid");
+  show_caps("after seteuid 1000");
+  SHOW("seteuid 0", setresuid(-1, 0, -1));
+  show_caps("after seteuid 0");
+  SHOW("setreuid 2000 -1", setreuid(2000, -1));
+  show_ids("after setreuid");
+  show_caps("after setreuid");
+}
+
+static void change_fsuid(void) {
+  SHOW("setfsuid 1000", setfsuid(1000));
+  show_bool("CAP_CHOWN effective", has_effective(CAP_CHOWN));
+  show_bool("CAP_DAC_OVERRIDE effective", has_effective(CAP_DAC_OVERRIDE));
+  show_bool("CAP_KILL effective", has_effective(CAP_KILL));
+  show_caps("after setfsuid 1000");
+  SHOW("setfsuid 0", setfsuid(0));
+  show_caps("after setfsuid 0");
+}
+
+static void lose_ambient(void) {
+  struct caps caps = read_caps();
+  caps.inheritable = 1u << CAP_NET_BIND_SERVICE;
+  SHOW("capset inheritable CAP_NET_BIND_SERVICE", write_caps(caps));
+  SHOW("PR_CAP_AMBIENT_RAISE", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_BIND_SERVICE, 0, 0));
+  SHOW("PR_CAP_AMBIENT_IS_SET", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_NET_BIND_SERVICE, 0, 0));
+  SHOW("PR_CAP_AMBIENT_RAISE of a non-inheritable capability",
+       prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_KILL, 0, 0));
+  prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+  SHOW("setresuid 1000 1000 1000", setresuid(1000, 1000, 1000));
+  SHOW("PR_CAP_AMBIENT_IS_SET after leaving root",
+       prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_NET_BIND_SERVICE, 0, 0));
+  show_caps("after leaving root with an ambient capability");
+}
+
+static void change_gids(void) {
+  SHOW("setgroups 2 groups", setgroups(2, (gid_t[]){300, 100}));
+  gid_t groups[4] = {0};
+  SHOW("getgroups", getgroups(4, groups));
+  show_value("  group 0", groups[0]);
+  show_value("  group 1", groups[1]);
+  SHOW("setresgid 100 200 300", setresgid(100, 200, 300));
+  gid_t r = 0, e = 0, s = 0;
+  getresgid(&r, &e, &s);
+  printf("gids %u %u %u, fsgid %d\n", r, e, s, setfsgid(-1));
+  show_caps("after setresgid");
+  SHOW("setuid 1000", setuid(1000));
+  SHOW("setgid to the saved gid", setgid(300));
+  SHOW("setgid to another gid", setgid(400));
+  SHOW("setregid swapping", setregid(300, 300));
+}
+
+static void run_case(const char* name, void (*body)(void)) {
+  printf("-- %s\n", name);
+  pid_t child = fork();
+  if (child == 0) {
+    body();
+    exit(finish_checks());
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  EXPECT("the case exited 0", WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+int main(void) {
+  if (getuid() != 0) {
+    printf("this test needs root\n");
+    return 1;
+  }
+  initial = read_caps();
+  show_caps("as root");
+  run_case("setuid", drop_with_setuid);
+  run_case("keepcaps", drop_with_keepcaps);
+  run_case("euid", change_euid_only);
+  run_case("fsuid", change_fsuid);
+  run_case("ambient", lose_ambient);
+  run_case("gids", change_gids);
+  return finish_checks();
+}
