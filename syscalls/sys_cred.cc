@@ -90,7 +90,8 @@ Result<int64_t> sys_setresgid(kernel::Task& task, const SyscallArgs& args) {
   return commit(task, kernel::set_resgid(task.creds(), real, effective, saved));
 }
 
-// setfsuid(fsuid): never fails, and returns the previous fsuid.
+// setfsuid(fsuid): returns the previous fsuid, also when the change is
+// not permitted, which Linux reports in no other way.
 Result<int64_t> sys_setfsuid(kernel::Task& task, const SyscallArgs& args) {
   uid_t uid = id_argument(args, 0);
   uid_t previous = task.creds().fs_uid;
@@ -98,7 +99,8 @@ Result<int64_t> sys_setfsuid(kernel::Task& task, const SyscallArgs& args) {
   return previous;
 }
 
-// setfsgid(fsgid): never fails, and returns the previous fsgid.
+// setfsgid(fsgid): returns the previous fsgid, also when the change is
+// not permitted.
 Result<int64_t> sys_setfsgid(kernel::Task& task, const SyscallArgs& args) {
   gid_t gid = id_argument(args, 0);
   gid_t previous = task.creds().fs_gid;

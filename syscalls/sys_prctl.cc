@@ -5,6 +5,9 @@
 #include <sys/prctl.h>
 
 #include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
 
 #include "sentry/kernel/credentials.h"
 #include "sentry/kernel/signals.h"
@@ -24,8 +27,63 @@ using kernel::Task;
 constexpr size_t kCommBufferBytes = 16;
 
 // PR_SET_THP_DISABLE's flag (Linux 6.18): disable THP except where
-// madvise asks for it.
+// madvise requests it.
 constexpr uint64_t kThpDisableExceptAdvised = 1 << 1;
+
+// Names of the options that ward does not implement, for the gap report.
+// The numbers are Linux 6.18's.
+constexpr std::pair<int, std::string_view> kUnimplementedOptions[] = {
+    {5, "PR_GET_UNALIGN"},
+    {6, "PR_SET_UNALIGN"},
+    {9, "PR_GET_FPEMU"},
+    {10, "PR_SET_FPEMU"},
+    {11, "PR_GET_FPEXC"},
+    {12, "PR_SET_FPEXC"},
+    {13, "PR_GET_TIMING"},
+    {14, "PR_SET_TIMING"},
+    {19, "PR_GET_ENDIAN"},
+    {20, "PR_SET_ENDIAN"},
+    {25, "PR_GET_TSC"},
+    {26, "PR_SET_TSC"},
+    {31, "PR_TASK_PERF_EVENTS_DISABLE"},
+    {32, "PR_TASK_PERF_EVENTS_ENABLE"},
+    {33, "PR_MCE_KILL"},
+    {34, "PR_MCE_KILL_GET"},
+    {35, "PR_SET_MM"},
+    {43, "PR_MPX_ENABLE_MANAGEMENT"},
+    {44, "PR_MPX_DISABLE_MANAGEMENT"},
+    {45, "PR_SET_FP_MODE"},
+    {46, "PR_GET_FP_MODE"},
+    {52, "PR_GET_SPECULATION_CTRL"},
+    {53, "PR_SET_SPECULATION_CTRL"},
+    {55, "PR_SET_TAGGED_ADDR_CTRL"},
+    {56, "PR_GET_TAGGED_ADDR_CTRL"},
+    {57, "PR_SET_IO_FLUSHER"},
+    {58, "PR_GET_IO_FLUSHER"},
+    {59, "PR_SET_SYSCALL_USER_DISPATCH"},
+    {62, "PR_SCHED_CORE"},
+    {65, "PR_SET_MDWE"},
+    {66, "PR_GET_MDWE"},
+    {67, "PR_SET_MEMORY_MERGE"},
+    {68, "PR_GET_MEMORY_MERGE"},
+    {74, "PR_GET_SHADOW_STACK_STATUS"},
+    {75, "PR_SET_SHADOW_STACK_STATUS"},
+    {76, "PR_LOCK_SHADOW_STACK_STATUS"},
+    {77, "PR_TIMER_CREATE_RESTORE_IDS"},
+    {78, "PR_FUTEX_HASH"},
+    {0x41555856, "PR_GET_AUXV"},
+    {0x53564d41, "PR_SET_VMA"},
+    {0x59616d61, "PR_SET_PTRACER"},
+};
+
+std::string option_name(int option) {
+  for (const auto& [value, name] : kUnimplementedOptions) {
+    if (value == option) {
+      return std::string(name);
+    }
+  }
+  return fmt::format("option {}", option);
+}
 
 // The five prctl arguments, decoded once.
 struct PrctlArgs {
@@ -269,7 +327,7 @@ Result<int64_t> sys_prctl(Task& task, const SyscallArgs& args) {
       return prctl_set_seccomp(task, args);
 
     default:
-      record_gap(task, fmt::format("option {}", prctl.option));
+      record_gap(task, option_name(prctl.option));
       return Errno{EINVAL};
   }
 }

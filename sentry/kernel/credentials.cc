@@ -20,8 +20,8 @@ bool has_root_id(const Credentials& creds) {
 }
 
 // cap_emulate_setxuid: leaving every root uid drops the permitted and
-// effective sets (unless SECBIT_KEEP_CAPS) and always the ambient one; the
-// effective set follows the euid to and from 0.
+// effective sets (unless SECBIT_KEEP_CAPS) and always the ambient one. The
+// effective set also follows the euid to and from 0.
 void fix_capabilities_for_uid_change(const Credentials& old, Credentials& now) {
   if (old.has_securebit(kSecureNoSetuidFixup)) {
     return;

@@ -1,7 +1,8 @@
 // The credentials of a task, in the sandbox's own user namespace view: user
-// and group ids, supplementary groups, capability sets and securebits, and
-// the rules by which the set*id calls, capset and execve change them
-// (kernel/sys.c, kernel/capability.c and security/commoncap.c in Linux).
+// and group ids, supplementary groups, capability sets and securebits. The
+// functions below apply the rules by which the set*id calls, capset and
+// execve change them, after kernel/sys.c, kernel/capability.c and
+// security/commoncap.c in Linux.
 //
 // The sandbox's uids map one to one onto themselves, as in Linux's initial
 // user namespace, so every id but (uid_t)-1 is valid. Capabilities count

@@ -304,6 +304,7 @@ class Task final : public platform::StopListener {
   std::shared_ptr<VforkCompletion> vfork_done_;
   SeccompState seccomp_;
   TaskAttributes attributes_ = initial_task_attributes();
+
 };
 
 }  // namespace ward::kernel

@@ -19,7 +19,7 @@
 namespace ward::kernel {
 namespace {
 
-// The largest CPU mask the sentry asks the host for: 8192 CPUs, Linux's
+// The largest CPU mask the sentry requests from the host: 8192 CPUs, Linux's
 // highest NR_CPUS on x86_64.
 constexpr size_t kMaxCpuMaskBytes = 1024;
 
@@ -67,8 +67,9 @@ HostCpus read_host_cpus() {
       break;
     }
   }
-  // The host call cannot fail for its own thread; if it does, CPU 0 is the
-  // one CPU every machine has.
+  // Every size failed, which happens only on a host with more CPUs than
+  // kMaxCpuMaskBytes covers. CPU 0 is then the fallback, since every
+  // machine has it.
   cpus.allowed.add(0);
   return cpus;
 }

@@ -1,9 +1,10 @@
 // Capability transitions of a root process that changes its uids, as
-// capabilities(7) describes them: leaving uid 0 everywhere clears the
-// permitted, effective and ambient sets unless PR_SET_KEEPCAPS; an euid
-// change clears or restores the effective set; an fsuid change moves only
-// the filesystem capabilities. Each case runs in its own child, so that
-// each starts as root. The native run must be root.
+// capabilities(7) describes them. Leaving uid 0 everywhere clears the
+// permitted, effective and ambient sets unless PR_SET_KEEPCAPS. An euid
+// change clears or restores the effective set, and an fsuid change moves
+// only the filesystem capabilities. RLIMIT_NPROC stops a non-root uid's fork.
+// Each case runs in its own child, so that each starts as root. The native
+// run must be root.
 #include <linux/capability.h>
 #include <grp.h>
 #include <signal.h>
@@ -153,6 +154,42 @@ static void change_gids(void) {
   SHOW("setregid swapping", setregid(300, 300));
 }
 
+// RLIMIT_NPROC counts the tasks of the real uid; root is exempt.
+static void limit_processes(void) {
+  struct rlimit limit = {.rlim_cur = 2, .rlim_max = 2};
+  SHOW("setrlimit RLIMIT_NPROC 2", setrlimit(RLIMIT_NPROC, &limit));
+  pid_t first = fork();
+  if (first == 0) {
+    _exit(0);
+  }
+  SHOW_OK("fork as root under the limit", first);
+  waitpid(first, NULL, 0);
+
+  SHOW("setresuid 4321 4321 4321", setresuid(4321, 4321, 4321));
+  int release[2];
+  if (pipe(release) != 0) {
+    exit(1);
+  }
+  pid_t holder = fork();
+  if (holder == 0) {
+    char byte;
+    close(release[1]);
+    (void)!read(release[0], &byte, 1);
+    _exit(0);
+  }
+  SHOW_OK("fork as uid 4321 with one process", holder);
+  SHOW("fork as uid 4321 with two processes", fork());
+  close(release[1]);
+  waitpid(holder, NULL, 0);
+
+  pid_t after = fork();
+  if (after == 0) {
+    _exit(0);
+  }
+  SHOW_OK("fork again once the second process is reaped", after);
+  waitpid(after, NULL, 0);
+}
+
 static void run_case(const char* name, void (*body)(void)) {
   printf("-- %s\n", name);
   pid_t child = fork();
@@ -178,5 +215,6 @@ int main(void) {
   run_case("fsuid", change_fsuid);
   run_case("ambient", lose_ambient);
   run_case("gids", change_gids);
+  run_case("RLIMIT_NPROC", limit_processes);
   return finish_checks();
 }

@@ -1,12 +1,15 @@
 // kill permission between processes of different uids: a sender may signal
 // a target when its real or effective uid is the target's real or saved
 // uid, or when it has CAP_KILL; SIGCONT needs only the same session. The
+// scheduling setters on another process follow their own owner rules. The
 // native run must be root, which forks a target as uid 2000 and senders as
 // other uids.
 #include <linux/capability.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +26,15 @@ static void try_signals(void) {
   SHOW("tgkill signal 0", syscall(SYS_tgkill, target, target, 0));
   siginfo_t info = {.si_code = SI_QUEUE};
   SHOW("rt_sigqueueinfo signal 0", syscall(SYS_rt_sigqueueinfo, target, 0, &info));
+
+  // The scheduling setters need the same owner (or CAP_SYS_NICE) instead.
+  SHOW("setpriority of the target", setpriority(PRIO_PROCESS, target, 5));
+  cpu_set_t set;
+  sched_getaffinity(0, sizeof(set), &set);
+  SHOW("sched_setaffinity of the target", sched_setaffinity(target, sizeof(set), &set));
+  struct sched_param param = {.sched_priority = 0};
+  SHOW("sched_setscheduler of the target", sched_setscheduler(target, SCHED_OTHER, &param));
+  SHOW("ioprio_set of the target", syscall(SYS_ioprio_set, 1, target, 2 << 13));
 }
 
 // Runs try_signals in a child with the given uids; with keep_kill the

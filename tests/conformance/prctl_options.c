@@ -1,7 +1,10 @@
 // prctl: each option's bad arguments with their exact errno, unknown
-// options, and the values the setters store.
+// options, the values the setters store, and the parent-death signal sent
+// when a parent process or the parent thread exits.
 #include <linux/capability.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <sys/wait.h>
@@ -10,6 +13,38 @@
 #include "check.h"
 
 #define BAD_POINTER ((void*)16)
+
+static pid_t main_pid;
+
+// Forks a child that requests SIGUSR2 as its parent-death signal, and
+// returns once the child has done so. The child waits for the signal,
+// which Linux sends when this thread exits although the process lives on.
+static void* fork_from_thread(void* unused) {
+  (void)unused;
+  int ready[2];
+  if (pipe(ready) != 0) {
+    return NULL;
+  }
+  pid_t child = fork();
+  if (child == 0) {
+    sigset_t usr2;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &usr2, NULL);
+    prctl(PR_SET_PDEATHSIG, SIGUSR2);
+    (void)!write(ready[1], "x", 1);
+    struct timespec timeout = {.tv_sec = 10};
+    siginfo_t info;
+    SHOW("child of a thread waits for the parent-death signal", sigtimedwait(&usr2, &info, &timeout));
+    EXPECT("its parent is still the same process", getppid() == main_pid);
+    _exit(finish_checks());
+  }
+  char byte;
+  (void)!read(ready[0], &byte, 1);
+  close(ready[0]);
+  close(ready[1]);
+  return (void*)(intptr_t)child;
+}
 
 int main(void) {
   SHOW("unknown option 9999", prctl(9999, 0, 0, 0, 0));
@@ -132,5 +167,16 @@ int main(void) {
   int status = 0;
   EXPECT("the orphan is reaped by the subreaper", wait(&status) > 0);
   EXPECT("the orphan exited 0", WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+  main_pid = getpid();
+  pthread_t thread;
+  void* forked = NULL;
+  if (pthread_create(&thread, NULL, fork_from_thread, NULL) != 0 ||
+      pthread_join(thread, &forked) != 0) {
+    return 1;
+  }
+  status = 0;
+  EXPECT("the child of the thread is reaped", waitpid((pid_t)(intptr_t)forked, &status, 0) > 0);
+  EXPECT("the child of the thread exited 0", WIFEXITED(status) && WEXITSTATUS(status) == 0);
   return finish_checks();
 }
