@@ -56,10 +56,12 @@ HostCpus read_host_cpus() {
   HostCpus cpus;
   std::vector<std::byte> buffer(kMaxCpuMaskBytes);
   for (size_t size = sizeof(uint64_t); size <= kMaxCpuMaskBytes; size += sizeof(uint64_t)) {
-    long written = syscall(SYS_sched_getaffinity, 0, size, buffer.data());
-    if (written > 0) {
+    if (syscall(SYS_sched_getaffinity, 0, size, buffer.data()) > 0) {
       cpus.min_request_bytes = size;
-      cpus.mask_bytes = static_cast<size_t>(written);
+      // The host writes at most cpumask_size() bytes, which can exceed the
+      // smallest size it accepts.
+      long written = syscall(SYS_sched_getaffinity, 0, buffer.size(), buffer.data());
+      cpus.mask_bytes = written > 0 ? static_cast<size_t>(written) : size;
       cpus.allowed = CpuMask::from_bytes(std::span(buffer.data(), cpus.mask_bytes));
       return cpus;
     }

@@ -90,7 +90,7 @@ TEST(CredentialsTest, ExecWithDifferentEuidIsSecure) {
   EXPECT_EQ(exec.creds.saved_uid, 2000u);
 }
 
-TEST(CredentialsTest, ExecWithNoNewPrivsFallsBackToRealIds) {
+TEST(CredentialsTest, ExecWithNoNewPrivsUsesRealIds) {
   Credentials creds = user(1000);
   creds.effective_uid = 2000;
   ExecCredentials exec = credentials_for_exec(creds, true);
