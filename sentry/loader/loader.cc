@@ -258,7 +258,9 @@ Result<StackResult> build_stack(kernel::Task& task, mm::MemoryManager& mm,
   }
   GuestAddr at_random = stack.push_bytes(random_bytes);
 
-  const kernel::Credentials& creds = task.creds();
+  // The ids and AT_SECURE are those the exec will commit.
+  const kernel::ExecCredentials exec = kernel::prepare_exec_credentials(task);
+  const kernel::Credentials& creds = exec.creds;
   const ElfImage& image = program.image;
   std::vector<uint64_t> auxv = {
       AT_SYSINFO_EHDR, task.kernel().platform().vdso_base().value(),
@@ -276,7 +278,7 @@ Result<StackResult> build_stack(kernel::Task& task, mm::MemoryManager& mm,
       AT_EUID,         creds.effective_uid,
       AT_GID,          creds.real_gid,
       AT_EGID,         creds.effective_gid,
-      AT_SECURE,       0,
+      AT_SECURE,       exec.secure ? 1u : 0u,
       AT_RANDOM,       at_random.value(),
       AT_HWCAP2,       getauxval(AT_HWCAP2),
       AT_EXECFN,       execfn.value(),
@@ -453,9 +455,6 @@ Result<void> execve(kernel::Task& task, vfs::FileRef file, ExecRequest request) 
   task.fdtable().close_on_exec();
   task.replace_image(std::move(mm), std::move(context));
   task.release_vfork_parent();
-  // NOTE: AT_SECURE stays 0 even for an exec that Linux marks secure (an
-  // euid other than the real uid, or capabilities gained by a non-root
-  // real uid).
   kernel::apply_exec_attributes(task, kernel::prepare_exec_credentials(task));
   task.thread_group().set_exe_path(program.file->display_path());
   task.set_comm(request.comm.empty() ? base_name(request.path) : request.comm);

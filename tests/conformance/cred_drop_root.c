@@ -2,13 +2,16 @@
 // capabilities(7) describes them. Leaving uid 0 everywhere clears the
 // permitted, effective and ambient sets unless PR_SET_KEEPCAPS. An euid
 // change clears or restores the effective set, and an fsuid change moves
-// only the filesystem capabilities. RLIMIT_NPROC stops a non-root uid's fork.
-// Each case runs in its own child, so that each starts as root. The native
-// run must be root.
+// only the filesystem capabilities. RLIMIT_NPROC stops a non-root uid's
+// fork, and execve applies the capability rules for a file without file
+// capabilities. Each case runs in its own child, so that each starts as
+// root. The native run must be root.
 #include <linux/capability.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -190,6 +193,55 @@ static void limit_processes(void) {
   waitpid(after, NULL, 0);
 }
 
+// Re-executes this program, which then reports what the exec did to its
+// credentials (report_after_exec).
+static void exec_self(void) {
+  char permitted[32];
+  snprintf(permitted, sizeof(permitted), "%llx", (unsigned long long)initial.permitted);
+  execl("/proc/self/exe", "cred_drop_root", "after-exec", permitted, (char*)NULL);
+  printf("execl failed: %s\n", errno_name(errno));
+  exit(1);
+}
+
+static int report_after_exec(void) {
+  show_value("AT_SECURE", (long)getauxval(AT_SECURE));
+  show_ids("after exec");
+  show_caps("after exec");
+  SHOW("PR_GET_DUMPABLE after exec", prctl(PR_GET_DUMPABLE));
+  int signal = -1;
+  prctl(PR_GET_PDEATHSIG, &signal);
+  show_value("parent-death signal after exec", signal);
+  SHOW("PR_GET_KEEPCAPS after exec", prctl(PR_GET_KEEPCAPS, 0, 0, 0, 0));
+  return finish_checks();
+}
+
+// A non-root process loses the capabilities it kept through setuid.
+static void exec_as_user(void) {
+  prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+  setresuid(1000, 1000, 1000);
+  prctl(PR_SET_PDEATHSIG, SIGUSR1);
+  show_caps("before exec");
+  exec_self();
+}
+
+// An euid other than the real uid makes the exec secure, which also clears
+// the parent-death signal.
+static void exec_with_other_euid(void) {
+  setresuid(1000, 2000, 2000);
+  prctl(PR_SET_PDEATHSIG, SIGUSR1);
+  exec_self();
+}
+
+// Root gets its full effective set back from the exec.
+static void exec_as_root(void) {
+  struct caps caps = read_caps();
+  caps.effective = 0;
+  write_caps(caps);
+  prctl(PR_SET_PDEATHSIG, SIGUSR1);
+  show_caps("before exec");
+  exec_self();
+}
+
 static void run_case(const char* name, void (*body)(void)) {
   printf("-- %s\n", name);
   pid_t child = fork();
@@ -202,7 +254,11 @@ static void run_case(const char* name, void (*body)(void)) {
   EXPECT("the case exited 0", WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
-int main(void) {
+int main(int argc, char** argv) {
+  if (argc == 3 && strcmp(argv[1], "after-exec") == 0) {
+    initial.permitted = strtoull(argv[2], NULL, 16);
+    return report_after_exec();
+  }
   if (getuid() != 0) {
     printf("this test needs root\n");
     return 1;
@@ -216,5 +272,8 @@ int main(void) {
   run_case("ambient", lose_ambient);
   run_case("gids", change_gids);
   run_case("RLIMIT_NPROC", limit_processes);
+  run_case("exec as a user", exec_as_user);
+  run_case("exec with another euid", exec_with_other_euid);
+  run_case("exec as root", exec_as_root);
   return finish_checks();
 }
