@@ -1,6 +1,7 @@
 // pidfd_open, pidfd_send_signal and pidfd_getfd: naming a process by a file
 // descriptor rather than by its pid, which a later process may reuse.
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <signal.h>
 
 #include <bit>
@@ -12,6 +13,7 @@
 #include "sentry/kernel/signal_send.h"
 #include "sentry/kernel/signals.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/task_attributes.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/vfs/fdtable.h"
 #include "syscalls/gaps.h"
@@ -52,20 +54,21 @@ Result<std::shared_ptr<kernel::ProcessHandle>> process_of_pidfd(kernel::Task& ta
 
 // Whether `caller` may take descriptors from `target`, as Linux's
 // ptrace_may_access with PTRACE_MODE_ATTACH_REALCREDS decides: a thread of
-// the same process, root, or a caller whose real uid and gid are each of
-// the target's.
+// the same process, or a caller whose real uid and gid are each of the
+// target's on a dumpable target, or one with CAP_SYS_PTRACE.
 bool may_attach(const kernel::Task& caller, const kernel::Task& target) {
   if (&caller.thread_group() == &target.thread_group()) {
     return true;
   }
   const kernel::Credentials& from = caller.creds();
   const kernel::Credentials& to = target.creds();
-  if (from.effective_uid == 0) {
+  if (from.has_capability(CAP_SYS_PTRACE)) {
     return true;
   }
-  return from.real_uid == to.real_uid && from.real_uid == to.effective_uid &&
-         from.real_uid == to.saved_uid && from.real_gid == to.real_gid &&
-         from.real_gid == to.effective_gid && from.real_gid == to.saved_gid;
+  bool same_ids = from.real_uid == to.real_uid && from.real_uid == to.effective_uid &&
+                  from.real_uid == to.saved_uid && from.real_gid == to.real_gid &&
+                  from.real_gid == to.effective_gid && from.real_gid == to.saved_gid;
+  return same_ids && target.attributes().mm->dumpable == kernel::kSuidDumpUser;
 }
 
 // The siginfo a pidfd_send_signal delivers: the caller's own, which it may

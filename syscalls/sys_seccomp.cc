@@ -7,6 +7,7 @@
 // Only x86_64 syscalls exist in ward, so a filter always sees
 // AUDIT_ARCH_X86_64; an x32 number (bit 30 set) reaches it as Linux passes
 // it, and then fails with ENOSYS.
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -43,9 +44,9 @@ constexpr uint32_t kFilterFlagMask =
     SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
 
 // Whether the task has CAP_SYS_ADMIN in its user namespace.
-// NOTE: ward keeps no capability sets. The sandbox's root (effective uid
-// 0) has every capability and every other uid has none.
-bool has_cap_sys_admin(const kernel::Task& task) { return task.creds().is_root(); }
+bool has_cap_sys_admin(const kernel::Task& task) {
+  return task.creds().has_capability(CAP_SYS_ADMIN);
+}
 
 // Whether `mode` may be entered from the task's current mode. Once set,
 // the mode never changes (seccomp_may_assign_mode).

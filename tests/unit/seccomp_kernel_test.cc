@@ -108,7 +108,14 @@ Credentials credentials_of(uid_t uid) {
                      .effective_gid = uid,
                      .saved_gid = uid,
                      .fs_gid = uid,
-                     .supplementary_groups = {}};
+                     .supplementary_groups = {},
+                     // Root holds every capability, another user none.
+                     .cap_inheritable = {},
+                     .cap_permitted = uid == 0 ? CapabilitySet::all() : CapabilitySet{},
+                     .cap_effective = uid == 0 ? CapabilitySet::all() : CapabilitySet{},
+                     .cap_bset = CapabilitySet::all(),
+                     .cap_ambient = {},
+                     .securebits = 0};
 }
 
 // Runs the install code as the first process of a sandbox with `uid` and
