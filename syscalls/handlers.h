@@ -8,3 +8,4 @@
 #include "syscalls/handlers_poll.h"
 #include "syscalls/handlers_process.h"
 #include "syscalls/handlers_seccomp.h"
+#include "syscalls/handlers_timer.h"

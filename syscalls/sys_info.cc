@@ -14,6 +14,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
+#include "sentry/kernel/timers.h"
 #include "sentry/mm/memory_manager.h"
 #include "sentry/vfs/fdtable.h"
 #include "syscalls/gaps.h"
@@ -61,6 +62,9 @@ Result<void> set_limit(kernel::ThreadGroup& group, int resource, const rlimit& l
         task->mm().set_address_space_limit(limit.rlim_cur);
       }
     }
+  }
+  if (resource == RLIMIT_CPU) {
+    kernel::cpu_limit_changed(group);
   }
   if (resource == RLIMIT_NOFILE) {
     // New fds must stay below the soft limit; open ones above it stay open.

@@ -3,13 +3,12 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
+#include "sentry/kernel/timers.h"
 #include "sentry/mm/memory_manager.h"
 #include "syscalls/gaps.h"
 #include "syscalls/handlers_core.h"
@@ -18,22 +17,6 @@ namespace ward::syscalls {
 namespace {
 
 constexpr int64_t kNanosecondsPerSecond = 1'000'000'000;
-
-// The encoding of a CPU-time clock id (include/linux/posix-timers.h): the
-// bitwise complement of a pid shifted left by 3, a per-thread bit and a
-// clock type.
-constexpr int kCpuClockPerThread = 4;
-constexpr int kCpuClockTypeMask = 3;
-constexpr int kCpuClockSched = 2;
-constexpr int kCpuClockVirtual = 1;
-constexpr int kCpuClockFd = 3;
-
-// Linux's USER_HZ, the unit of utime and stime in /proc/pid/stat.
-constexpr int64_t kClockTicksPerSecond = 100;
-
-clockid_t make_process_cpu_clock(pid_t host_pid, int type) {
-  return static_cast<clockid_t>((~static_cast<unsigned>(host_pid) << 3) | static_cast<unsigned>(type));
-}
 
 timespec from_nanoseconds(int64_t nanoseconds) {
   return timespec{.tv_sec = nanoseconds / kNanosecondsPerSecond,
@@ -48,77 +31,16 @@ bool is_valid(const timespec& value) {
   return value.tv_sec >= 0 && value.tv_nsec >= 0 && value.tv_nsec < kNanosecondsPerSecond;
 }
 
-// CPU time of one host thread, from /proc: schedstat's first field is the
-// scheduler's exact runtime in ns; stat's utime and stime are in ticks.
-Result<timespec> host_thread_cpu_time(pid_t host_pid, pid_t host_tid, int type) {
-  std::string base = "/proc/" + std::to_string(host_pid) + "/task/" + std::to_string(host_tid);
-  if (type == kCpuClockSched) {
-    std::ifstream schedstat(base + "/schedstat");
-    int64_t runtime_ns = 0;
-    if (!(schedstat >> runtime_ns)) {
-      return Errno{EINVAL};
-    }
-    return from_nanoseconds(runtime_ns);
-  }
-
-  std::ifstream stat_file(base + "/stat");
-  std::string line;
-  std::getline(stat_file, line);
-  size_t after_name = line.rfind(')');
-  if (after_name == std::string::npos) {
-    return Errno{EINVAL};
-  }
-  std::istringstream fields(line.substr(after_name + 2));
-  std::string field;
-  int64_t utime = 0;
-  int64_t stime = 0;
-  // Fields 3 to 13 precede utime (14) and stime (15).
-  for (int index = 3; index <= 13 && fields >> field; ++index) {
-  }
-  fields >> utime >> stime;
-  int64_t ticks = type == kCpuClockVirtual ? utime : utime + stime;
-  return from_nanoseconds(ticks * (kNanosecondsPerSecond / kClockTicksPerSecond));
-}
-
 // Reads a CPU-time clock of the guest: the calling process or thread, or
-// one named by a dynamic clock id.
+// one that clock_getcpuclockid or pthread_getcpuclockid built.
 Result<timespec> read_cpu_clock(kernel::Task& task, clockid_t clock) {
-  bool per_thread;
-  int type;
-  kernel::Task* target = &task;
-
-  if (clock == CLOCK_PROCESS_CPUTIME_ID || clock == CLOCK_THREAD_CPUTIME_ID) {
-    per_thread = clock == CLOCK_THREAD_CPUTIME_ID;
-    type = kCpuClockSched;
-  } else {
-    per_thread = (clock & kCpuClockPerThread) != 0;
-    type = clock & kCpuClockTypeMask;
-    if (type == kCpuClockFd) {
-      return Errno{EINVAL};  // a dynamic clock from a clock fd, which ward has none of
-    }
-    pid_t pid = static_cast<pid_t>(~(static_cast<unsigned>(clock) >> 3));
-    if (pid != 0) {
-      target = task.kernel().find_task(pid);
-      if (target == nullptr || !target->has_context()) {
-        return Errno{EINVAL};
-      }
-      if (per_thread && &target->thread_group() != &task.thread_group()) {
-        return Errno{EINVAL};  // Linux allows thread clocks of the caller's own process only
-      }
-    }
-  }
-
-  pid_t host_pid = target->mm().address_space().host_pid();
-  if (per_thread) {
-    return host_thread_cpu_time(host_pid, target->context().host_tid(), type);
-  }
-  // NOTE: the process clock restarts at exec, because exec gives the guest
-  // a new stub process; Linux keeps counting.
-  timespec value{};
-  if (clock_gettime(make_process_cpu_clock(host_pid, type), &value) != 0) {
+  kernel::CpuClock resolved =
+      TRY(kernel::resolve_cpu_clock(task, clock, kernel::CpuClockUse::kRead));
+  std::optional<int64_t> value = kernel::read_cpu_clock(task.kernel(), resolved);
+  if (!value) {
     return Errno{EINVAL};
   }
-  return value;
+  return from_nanoseconds(*value);
 }
 
 bool is_host_clock(clockid_t clock) {
@@ -144,9 +66,11 @@ Result<timespec> read_clock(kernel::Task& task, clockid_t clock) {
     clock_gettime(clock, &value);
     return value;
   }
-  if (clock == CLOCK_PROCESS_CPUTIME_ID || clock == CLOCK_THREAD_CPUTIME_ID || clock < 0) {
+  if (kernel::is_cpu_clock_id(clock)) {
     return read_cpu_clock(task, clock);
   }
+  // NOTE: a negative id whose low bits say clock fd names a dynamic clock
+  // (a PTP device), which the sandbox has none of.
   return Errno{EINVAL};
 }
 
@@ -190,9 +114,15 @@ Result<int64_t> sys_clock_getres(kernel::Task& task, const SyscallArgs& args) {
   timespec resolution{};
   if (is_host_clock(clock)) {
     clock_getres(clock, &resolution);
+  } else if (kernel::is_cpu_clock_id(clock)) {
+    // Linux's posix_cpu_clock_getres: the scheduler's clock counts in
+    // nanoseconds, the user and system split in ticks.
+    kernel::CpuClock resolved =
+        TRY(kernel::resolve_cpu_clock(task, clock, kernel::CpuClockUse::kRead));
+    resolution.tv_nsec =
+        resolved.type == kernel::CpuClockType::kSched ? 1 : kernel::host_tick_ns();
   } else {
-    TRY(read_clock(task, clock));  // validates the id
-    resolution = timespec{.tv_sec = 0, .tv_nsec = 1};
+    return Errno{EINVAL};
   }
   if (!result.is_null()) {
     TRY(task.copy_out(result, resolution));
@@ -201,17 +131,30 @@ Result<int64_t> sys_clock_getres(kernel::Task& task, const SyscallArgs& args) {
 }
 
 // clock_settime(clockid, tp): the sandbox may not set the host's clocks.
+// Linux checks that the clock can be set at all (EINVAL), then copies the
+// time in (EFAULT), then checks the value and the caller's rights.
 Result<int64_t> sys_clock_settime(kernel::Task& task, const SyscallArgs& args) {
   clockid_t clock = args.i32(0);
-  timespec value = TRY(task.copy_in<timespec>(args.addr(1)));
-  if (clock != CLOCK_REALTIME) {
-    TRY(read_clock(task, clock));
-    return Errno{EINVAL};  // only CLOCK_REALTIME can be set at all
-  }
-  if (!is_valid(value)) {
+  GuestAddr value_addr = args.addr(1);
+
+  // CLOCK_REALTIME, the CPU clocks of a pid and the dynamic clocks have a
+  // setter; CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID do not.
+  if (clock != CLOCK_REALTIME && clock >= 0) {
     return Errno{EINVAL};
   }
-  return Errno{EPERM};
+  timespec value = TRY(task.copy_in<timespec>(value_addr));
+  if (clock == CLOCK_REALTIME) {
+    if (!is_valid(value)) {
+      return Errno{EINVAL};
+    }
+    return Errno{EPERM};
+  }
+  if (kernel::is_cpu_clock_id(clock)) {
+    // Linux's posix_cpu_clock_set: a CPU clock can never be set.
+    TRY(kernel::resolve_cpu_clock(task, clock, kernel::CpuClockUse::kTimer));
+    return Errno{EPERM};
+  }
+  return Errno{EINVAL};  // a clock fd, which the sandbox has none of
 }
 
 // gettimeofday(tv, tz)
@@ -265,19 +208,34 @@ Result<int64_t> sys_clock_nanosleep(kernel::Task& task, const SyscallArgs& args)
     case CLOCK_MONOTONIC:
     case CLOCK_BOOTTIME:
     case CLOCK_TAI:
+    case CLOCK_PROCESS_CPUTIME_ID:
       break;
+    case CLOCK_REALTIME_ALARM:
+    case CLOCK_BOOTTIME_ALARM:
+      record_gap(task, fmt::format("clock {}", clock));
+      return Errno{EINVAL};
     case CLOCK_THREAD_CPUTIME_ID:
-      return Errno{EINVAL};
+    case CLOCK_MONOTONIC_RAW:
+    case CLOCK_REALTIME_COARSE:
+    case CLOCK_MONOTONIC_COARSE:
+      return Errno{EOPNOTSUPP};  // clocks Linux cannot sleep on
     default:
-      if (is_host_clock(clock) || clock == CLOCK_PROCESS_CPUTIME_ID || clock < 0) {
-        record_gap(task, fmt::format("clock {}", clock));
+      if (clock >= 0) {
+        return Errno{EINVAL};
       }
-      return Errno{EINVAL};
+      if (!kernel::is_cpu_clock_id(clock)) {
+        return Errno{EOPNOTSUPP};  // a clock fd
+      }
+      break;
   }
 
   timespec request = TRY(task.copy_in<timespec>(request_addr));
   if (!is_valid(request)) {
     return Errno{EINVAL};
+  }
+  if (kernel::is_cpu_clock_id(clock)) {
+    TRY(kernel::cpu_clock_nanosleep(task, clock, absolute, request, remaining));
+    return 0;
   }
 
   kernel::TimePoint now = kernel::monotonic_now();

@@ -15,10 +15,6 @@
 namespace ward::syscalls {
 namespace {
 
-// rusage of a reaped child.
-// NOTE: only zeros are reported; the children's CPU times are not yet
-// collected from the host.
-struct rusage empty_rusage() { return rusage{}; }
 
 }  // namespace
 
@@ -59,7 +55,7 @@ Result<int64_t> sys_wait4(kernel::Task& task, const SyscallArgs& args) {
     TRY(task.copy_out<int32_t>(status_addr, result->status));
   }
   if (!rusage_addr.is_null()) {
-    TRY(task.copy_out(rusage_addr, empty_rusage()));
+    TRY(task.copy_out(rusage_addr, result->usage));
   }
   return result->pid;
 }
@@ -135,7 +131,8 @@ Result<int64_t> sys_waitid(kernel::Task& task, const SyscallArgs& args) {
     TRY(task.copy_out(info_addr, info));
   }
   if (!rusage_addr.is_null()) {
-    TRY(task.copy_out(rusage_addr, empty_rusage()));
+    // With WNOHANG and no child ready, Linux reports zeros.
+    TRY(task.copy_out(rusage_addr, result ? result->usage : rusage{}));
   }
   return 0;
 }

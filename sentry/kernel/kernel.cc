@@ -184,9 +184,6 @@ void Kernel::release_thread_group(ThreadGroup& group) {
   }
   if (ThreadGroup* parent = group.parent()) {
     parent->remove_child(group);
-    auto& children_time = parent->reaped_children_time();
-    children_time.user_ns += group.exited_tasks_time().user_ns;
-    children_time.system_ns += group.exited_tasks_time().system_ns;
   }
   auto it = thread_groups_.find(group.tgid());
   if (it != thread_groups_.end() && it->second.get() == &group) {

@@ -3,6 +3,7 @@
 #include <linux/futex.h>
 #include <signal.h>
 
+#include "sentry/kernel/cpu_usage.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/scheduler.h"
 #include "sentry/kernel/signal_send.h"
@@ -287,6 +288,10 @@ void Task::exit_cleanup() {
   // NOTE: the robust futex list is not walked; a thread that dies holding
   // a robust mutex leaves it locked.
   release_vfork_parent();
+
+  // The process keeps what the thread used, read while its host thread
+  // still exists.
+  account_task_exit(*this);
 
   send_parent_death_signals(*this);
   ThreadGroup& group = *group_;

@@ -7,6 +7,7 @@
 #include "sentry/kernel/signal_send.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
+#include "sentry/kernel/timers.h"
 
 namespace ward::kernel {
 namespace {
@@ -23,16 +24,25 @@ void restart_syscall_at_entry(platform::Registers& regs) {
 }  // namespace
 
 int Task::take_signal(SignalSet wanted, siginfo_t& info) {
-  int signal = next_signal(pending_.set() & wanted);
-  if (signal != 0) {
-    info = pending_.take(signal).value();
-    return signal;
+  for (;;) {
+    bool from_process_queue = false;
+    int signal = next_signal(pending_.set() & wanted);
+    if (signal != 0) {
+      info = pending_.take(signal).value();
+    } else {
+      signal = next_signal(group_->shared_pending().set() & wanted);
+      if (signal == 0) {
+        return 0;
+      }
+      info = group_->shared_pending().take(signal).value();
+      from_process_queue = true;
+    }
+    // A timer's signal re-arms its timer; one from a timer deleted or
+    // changed since it was queued is dropped.
+    if (timer_signal_dequeued(*this, info, from_process_queue)) {
+      return signal;
+    }
   }
-  signal = next_signal(group_->shared_pending().set() & wanted);
-  if (signal != 0) {
-    info = group_->shared_pending().take(signal).value();
-  }
-  return signal;
 }
 
 void Task::finish_interrupted_syscall(const KernelSigaction* handler_action) {

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 
+#include "sentry/kernel/cpu_usage.h"
 #include "sentry/kernel/process_handle.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/timers.h"
 
 namespace ward::kernel {
 
@@ -57,7 +59,30 @@ void ThreadGroup::remove_task(Task& task, int wait_status) {
   if (tasks_.empty() && !exit_status_) {
     exit_status_ = wait_status;
   }
+  if (tasks_.empty()) {
+    // Linux deletes a process's timers when its last thread exits.
+    timers_.reset();
+  }
   task_exits_.notify();
+}
+
+void ThreadGroup::set_limits(const std::array<rlimit, RLIM_NLIMITS>& limits) {
+  limits_ = limits;
+  cpu_limit_changed(*this);
+}
+
+TaskAccounts& ThreadGroup::task_accounts() {
+  if (!task_accounts_) {
+    task_accounts_ = std::make_unique<TaskAccounts>();
+  }
+  return *task_accounts_;
+}
+
+ProcessTimers& ThreadGroup::timers() {
+  if (!timers_) {
+    timers_ = std::make_unique<ProcessTimers>(*this);
+  }
+  return *timers_;
 }
 
 void ThreadGroup::remove_child(ThreadGroup& child) {

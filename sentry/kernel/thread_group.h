@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,7 +22,9 @@ namespace ward::kernel {
 
 class Kernel;
 class ProcessHandle;
+class ProcessTimers;
 class Task;
+class TaskAccounts;
 
 // A state change of a child that wait(2) reports.
 enum class ChildEvent { kNone, kStopped, kContinued };
@@ -47,8 +50,9 @@ class ThreadGroup {
   void begin_exit(int wait_status);
   bool exiting() const { return exit_status_.has_value(); }
 
-  // Removes an exited task. When the last one goes, the process is over;
-  // `wait_status` is its status unless begin_exit already set one.
+  // Removes an exited task. When the last one goes, the process is over:
+  // its timers end, and `wait_status` is its status unless begin_exit
+  // already set one.
   void remove_task(Task& task, int wait_status);
 
   // Notified whenever a task of the group exits (execve waits here for the
@@ -67,7 +71,9 @@ class ThreadGroup {
   // Resource limits, indexed by RLIMIT_*.
   rlimit& limit(int resource) { return limits_[static_cast<size_t>(resource)]; }
   const rlimit& limit(int resource) const { return limits_[static_cast<size_t>(resource)]; }
-  void set_limits(const std::array<rlimit, RLIM_NLIMITS>& limits) { limits_ = limits; }
+  // Sets every limit, as a new process inherits them; a finite
+  // RLIMIT_CPU starts being watched.
+  void set_limits(const std::array<rlimit, RLIM_NLIMITS>& limits);
   const std::array<rlimit, RLIM_NLIMITS>& limits() const { return limits_; }
 
   TimePoint start_time() const { return start_time_; }
@@ -134,6 +140,31 @@ class ThreadGroup {
   };
   CpuTimes& exited_tasks_time() { return exited_tasks_time_; }
   CpuTimes& reaped_children_time() { return reaped_children_time_; }
+  const CpuTimes& exited_tasks_time() const { return exited_tasks_time_; }
+  const CpuTimes& reaped_children_time() const { return reaped_children_time_; }
+
+  // The rest of getrusage's counters, for the same two sets of tasks.
+  // max_rss_kb is a maximum, the others are sums.
+  struct UsageCounters {
+    int64_t minor_faults = 0;
+    int64_t major_faults = 0;
+    int64_t voluntary_switches = 0;
+    int64_t involuntary_switches = 0;
+    int64_t max_rss_kb = 0;
+  };
+  UsageCounters& exited_tasks_usage() { return exited_tasks_usage_; }
+  UsageCounters& reaped_children_usage() { return reaped_children_usage_; }
+  const UsageCounters& exited_tasks_usage() const { return exited_tasks_usage_; }
+  const UsageCounters& reaped_children_usage() const { return reaped_children_usage_; }
+
+  // The accounting state of the live tasks (cpu_usage.h), made on first
+  // use.
+  TaskAccounts& task_accounts();
+
+  // The interval timers and POSIX timers (timers.h), made on first use.
+  // They end when the last task exits.
+  ProcessTimers& timers();
+  bool has_timers() const { return timers_ != nullptr; }
 
   // What pidfds of this process hold, made on first use.
   std::shared_ptr<ProcessHandle> handle();
@@ -165,6 +196,10 @@ class ThreadGroup {
   bool child_subreaper_ = false;
   CpuTimes exited_tasks_time_;
   CpuTimes reaped_children_time_;
+  UsageCounters exited_tasks_usage_;
+  UsageCounters reaped_children_usage_;
+  std::unique_ptr<TaskAccounts> task_accounts_;
+  std::unique_ptr<ProcessTimers> timers_;
   std::shared_ptr<ProcessHandle> handle_;
 };
 

@@ -1,5 +1,6 @@
 #include "sentry/kernel/wait.h"
 
+#include "sentry/kernel/cpu_usage.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
@@ -35,9 +36,10 @@ uid_t uid_of(const ThreadGroup& child) {
   return any != nullptr ? any->creds().real_uid : 0;
 }
 
-WaitResult exit_result(const ThreadGroup& child) {
+WaitResult exit_result(ThreadGroup& child) {
   int status = child.exit_status().value_or(0);
-  WaitResult result{.pid = child.tgid(), .uid = uid_of(child), .status = status};
+  WaitResult result{
+      .pid = child.tgid(), .uid = uid_of(child), .status = status, .usage = child_rusage(child)};
   if (WIFEXITED(status)) {
     result.code = CLD_EXITED;
     result.child_status = WEXITSTATUS(status);
@@ -65,6 +67,10 @@ std::optional<WaitResult> find_ready_child(Task& task, const WaitRequest& reques
     if (child->finished() && (request.options & WEXITED) != 0) {
       WaitResult result = exit_result(*child);
       if (!keep) {
+        // As in Linux, only a child collected by wait counts in the
+        // parent's RUSAGE_CHILDREN, not one reaped because SIGCHLD is
+        // ignored.
+        account_reaped_child(task.thread_group(), *child);
         kernel.release_thread_group(*child);
       }
       return result;
@@ -79,7 +85,8 @@ std::optional<WaitResult> find_ready_child(Task& task, const WaitRequest& reques
                         .uid = uid_of(*child),
                         .status = (child->stop_signal() << 8) | 0x7f,
                         .code = CLD_STOPPED,
-                        .child_status = child->stop_signal()};
+                        .child_status = child->stop_signal(),
+                        .usage = child_rusage(*child)};
     }
     if (event == ChildEvent::kContinued && (request.options & WCONTINUED) != 0) {
       if (!keep) {
@@ -89,7 +96,8 @@ std::optional<WaitResult> find_ready_child(Task& task, const WaitRequest& reques
                         .uid = uid_of(*child),
                         .status = 0xffff,
                         .code = CLD_CONTINUED,
-                        .child_status = SIGCONT};
+                        .child_status = SIGCONT,
+                        .usage = child_rusage(*child)};
     }
   }
   return std::nullopt;

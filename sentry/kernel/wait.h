@@ -2,6 +2,7 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -30,6 +31,7 @@ struct WaitResult {
   int status = 0;      // wait4's status word
   int code = 0;        // waitid's si_code: CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED
   int child_status = 0;  // waitid's si_status: the exit code or the signal
+  struct rusage usage {};  // the child's and its reaped children's, as wait4 reports
 };
 
 // Waits as wait4 and waitid do. Returns nullopt for WNOHANG with no child

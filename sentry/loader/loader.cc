@@ -10,9 +10,11 @@
 #include <memory>
 #include <optional>
 
+#include "sentry/kernel/cpu_usage.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
+#include "sentry/kernel/timers.h"
 #include "sentry/loader/elf.h"
 #include "sentry/mm/memory_manager.h"
 #include "sentry/vfs/exec_open.h"
@@ -449,9 +451,14 @@ Result<void> execve(kernel::Task& task, vfs::FileRef file, ExecRequest request) 
                          : program.image.entry + program_bias;
   auto context = TRY(mm->address_space().new_context(regs, {}));
 
+  pid_t tid_before_exec = task.tid();
   TRY(task.prepare_for_exec());
 
-  // The point of no return: the new image replaces the old one.
+  // The point of no return: the new image replaces the old one. The
+  // thread's CPU time so far is carried over to its new host thread; the
+  // POSIX timers end, the interval timers stay.
+  kernel::account_exec(task, tid_before_exec);
+  kernel::delete_timers_for_exec(task);
   task.fdtable().close_on_exec();
   task.replace_image(std::move(mm), std::move(context));
   task.release_vfork_parent();
