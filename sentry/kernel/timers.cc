@@ -39,6 +39,14 @@ constexpr clockid_t kClockFdType = 3;
 // sigaction stops ignoring it; ward notices within this period.
 constexpr Duration kRequeueCheckPeriod = std::chrono::milliseconds(10);
 
+// The live thread `tid` of `group`, or nullptr: a thread that has exited
+// is gone, as Linux releases a non-leader thread at once.
+Task* live_thread_of(ThreadGroup& group, pid_t tid) {
+  const auto& tasks = group.tasks();
+  auto it = std::find_if(tasks.begin(), tasks.end(), [tid](const Task* task) { return task->tid() == tid; });
+  return it == tasks.end() ? nullptr : *it;
+}
+
 int64_t saturating_add(int64_t a, int64_t b) {
   int64_t sum = 0;
   if (__builtin_add_overflow(a, b, &sum)) {
@@ -82,7 +90,7 @@ int clamp_overrun(int64_t overrun) {
 bool cpu_clock_target_running(Kernel& kernel, const CpuClock& clock) {
   if (clock.per_thread) {
     Task* task = kernel.find_task(clock.id);
-    return task != nullptr && !task->finished();
+    return task != nullptr && live_thread_of(task->thread_group(), clock.id) != nullptr;
   }
   ThreadGroup* group = kernel.find_thread_group(clock.id);
   return group != nullptr && !group->finished();
@@ -168,8 +176,7 @@ Result<TimerClockKind> timer_clock_kind(clockid_t clock) {
 Result<void> check_event(Task& creator, const TimerEvent& event) {
   switch (event.notify) {
     case SIGEV_THREAD_ID: {
-      Task* target = creator.kernel().find_task(event.thread_id);
-      if (target == nullptr || &target->thread_group() != &creator.thread_group()) {
+      if (live_thread_of(creator.thread_group(), event.thread_id) == nullptr) {
         return Errno{EINVAL};
       }
       [[fallthrough]];
@@ -220,8 +227,7 @@ Result<CpuClock> resolve_cpu_clock(Task& task, clockid_t clock, CpuClockUse use)
   }
   Kernel& kernel = task.kernel();
   if (per_thread) {
-    Task* target = kernel.find_task(pid);
-    if (target == nullptr || &target->thread_group() != &task.thread_group()) {
+    if (live_thread_of(task.thread_group(), pid) == nullptr) {
       return Errno{EINVAL};
     }
     return result;
@@ -239,7 +245,7 @@ Result<CpuClock> resolve_cpu_clock(Task& task, clockid_t clock, CpuClockUse use)
 std::optional<int64_t> read_cpu_clock(Kernel& kernel, const CpuClock& clock) {
   if (clock.per_thread) {
     Task* task = kernel.find_task(clock.id);
-    if (task == nullptr) {
+    if (task == nullptr || live_thread_of(task->thread_group(), clock.id) == nullptr) {
       return std::nullopt;
     }
     return cpu_clock_value(task_cpu_times(*task), clock.type);
@@ -578,8 +584,8 @@ class PosixTimer {
     if (event_.notify != SIGEV_THREAD_ID) {
       return group_.finished() ? nullptr : &group_.shared_pending();
     }
-    thread = group_.kernel().find_task(event_.thread_id);
-    if (thread == nullptr || &thread->thread_group() != &group_) {
+    thread = live_thread_of(group_, event_.thread_id);
+    if (thread == nullptr) {
       return nullptr;
     }
     return &thread->pending();
