@@ -38,12 +38,21 @@ struct KernelOptions {
   bool protect_init = false;
 };
 
+// Resource limits with every soft and hard limit RLIM_INFINITY.
+inline std::array<rlimit, RLIM_NLIMITS> unlimited_limits() {
+  std::array<rlimit, RLIM_NLIMITS> limits{};
+  limits.fill(rlimit{.rlim_cur = RLIM_INFINITY, .rlim_max = RLIM_INFINITY});
+  return limits;
+}
+
 // What the first process starts with.
 struct InitProcess {
   Credentials creds = {};
   std::shared_ptr<vfs::FdTable> fdtable = nullptr;
   std::shared_ptr<vfs::FsContext> fs = nullptr;
-  std::array<rlimit, RLIM_NLIMITS> limits = {};
+  // Unlimited unless set: all zeros would mean, among others, an
+  // RLIMIT_CPU of 0 seconds, which kills the process at once.
+  std::array<rlimit, RLIM_NLIMITS> limits = unlimited_limits();
   // Runs on the new task's fiber and must exec the program.
   Task::Startup startup = nullptr;
 };
