@@ -10,7 +10,6 @@
 #include "sentry/kernel/thread_group.h"
 #include "sentry/kernel/timers.h"
 #include "sentry/mm/memory_manager.h"
-#include "syscalls/gaps.h"
 #include "syscalls/handlers_core.h"
 
 namespace ward::syscalls {
@@ -69,8 +68,8 @@ Result<timespec> read_clock(kernel::Task& task, clockid_t clock) {
   if (kernel::is_cpu_clock_id(clock)) {
     return read_cpu_clock(task, clock);
   }
-  // NOTE: a negative id whose low bits say clock fd names a dynamic clock
-  // (a PTP device), which the sandbox has none of.
+  // NOTE: a negative id with the clock fd bits set names a dynamic clock
+  // (a PTP device), and the sandbox has none.
   return Errno{EINVAL};
 }
 
@@ -212,8 +211,7 @@ Result<int64_t> sys_clock_nanosleep(kernel::Task& task, const SyscallArgs& args)
       break;
     case CLOCK_REALTIME_ALARM:
     case CLOCK_BOOTTIME_ALARM:
-      record_gap(task, fmt::format("clock {}", clock));
-      return Errno{EINVAL};
+      break;
     case CLOCK_THREAD_CPUTIME_ID:
     case CLOCK_MONOTONIC_RAW:
     case CLOCK_REALTIME_COARSE:
@@ -236,6 +234,21 @@ Result<int64_t> sys_clock_nanosleep(kernel::Task& task, const SyscallArgs& args)
   if (kernel::is_cpu_clock_id(clock)) {
     TRY(kernel::cpu_clock_nanosleep(task, clock, absolute, request, remaining));
     return 0;
+  }
+  if (clock == CLOCK_REALTIME_ALARM || clock == CLOCK_BOOTTIME_ALARM) {
+    // Linux's alarm_timer_nsleep checks, in its order.
+    if (!kernel::host_has_rtc()) {
+      return Errno{EOPNOTSUPP};
+    }
+    if ((flags & ~TIMER_ABSTIME) != 0) {
+      return Errno{EINVAL};
+    }
+    if (!task.creds().is_root()) {
+      return Errno{EPERM};  // CAP_WAKE_ALARM
+    }
+    // NOTE: the sleep runs on the alarm clock's base clock, because the
+    // sandbox never suspends the machine. It does not wake a suspended host.
+    clock = clock == CLOCK_REALTIME_ALARM ? CLOCK_REALTIME : CLOCK_BOOTTIME;
   }
 
   kernel::TimePoint now = kernel::monotonic_now();

@@ -21,8 +21,8 @@ namespace {
 constexpr int64_t kNanosecondsPerSecond = 1'000'000'000;
 constexpr int64_t kNanosecondsPerMicrosecond = 1'000;
 
-// The tick length Linux is built with most often (HZ=250), for a host
-// whose coarse clocks do not report it.
+// A common tick length (HZ=250), for a host whose coarse clocks do not
+// report theirs.
 constexpr int64_t kDefaultTickNs = 4'000'000;
 
 // Large enough for a /proc stat, schedstat or status file.
@@ -287,8 +287,8 @@ struct rusage to_rusage(const Usage& usage) {
   result.ru_majflt = usage.counters.major_faults;
   result.ru_nvcsw = usage.counters.voluntary_switches;
   result.ru_nivcsw = usage.counters.involuntary_switches;
-  // NOTE: ru_inblock and ru_oublock stay zero: the sentry does the guest's
-  // file I/O, so the stub's block I/O counts say nothing about the guest.
+  // NOTE: ru_inblock and ru_oublock stay zero, because the sentry does the
+  // guest's file I/O and the stub's block I/O counts do not include it.
   return result;
 }
 

@@ -57,7 +57,7 @@ class TaskAccounts {
     // The last user and system split reported for this host thread.
     // Later splits never go below it, so that both clocks are monotonic.
     CpuTimes last_split;
-    // What the task's earlier host threads used.
+    // The usage of the task's earlier host threads.
     CpuTimes carried_time;
     UsageCounters carried_counters;
   };
@@ -92,7 +92,7 @@ CpuTimes task_cpu_times(Task& task);
 // CPU time of a process: its live tasks and those that exited.
 CpuTimes process_cpu_times(ThreadGroup& group);
 
-// What getrusage reports for a set of tasks.
+// The usage getrusage reports for a set of tasks.
 struct Usage {
   CpuTimes time;
   UsageCounters counters;
@@ -119,8 +119,8 @@ void account_task_exit(Task& task);
 
 // Carries what `task`'s current host thread used over to the thread it
 // gets from execve. Called just before the new image replaces the old
-// one, while the old host thread still exists; `tid_before_exec` is the
-// task's tid before execve gave a non-leader the leader's.
+// one, while the old host thread still exists. `tid_before_exec` is the
+// task's tid before execve, which differs when a non-leader ran execve.
 void account_exec(Task& task, pid_t tid_before_exec);
 
 // Adds a reaped child's usage and its own children's to `parent`'s

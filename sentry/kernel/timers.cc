@@ -105,9 +105,9 @@ TimePoint next_cpu_check(const CpuClock& clock, int64_t now_ns, int64_t expires_
   return time_point_at(saturating_add(monotonic_now_ns(), wait_ns));
 }
 
-// Whether the host has a real-time clock that can wake it, which Linux's
-// alarm timers need (alarmtimer_get_rtcdev).
-// NOTE: any RTC class device counts; Linux also wants it to support
+}  // namespace
+
+// NOTE: any RTC class device counts, but Linux also wants it to support
 // alarms and wake-up.
 bool host_has_rtc() {
   static const bool has_rtc = [] {
@@ -127,6 +127,8 @@ bool host_has_rtc() {
   }();
   return has_rtc;
 }
+
+namespace {
 
 siginfo_t timer_siginfo(int id, const TimerEvent& event) {
   siginfo_t info{};
@@ -615,10 +617,10 @@ class PosixTimer {
     }
   }
 
-  // A periodic timer waiting for its signal's dequeue: queues the signal
-  // again if it was never queued or was discarded since.
-  // NOTE: a signal taken as discarded can be one of the same number from
-  // elsewhere still pending; the timer queues its own once that is gone.
+  // Queues the signal of a periodic timer that waits for its dequeue again
+  // when it was never queued or was discarded since.
+  // NOTE: a pending signal of the same number from another sender counts
+  // as this timer's. The timer queues its own once that one is gone.
   void check_queued_signal() {
     Task* thread = nullptr;
     PendingSignals* queue = target_queue(thread);
@@ -805,9 +807,9 @@ void ProcessTimers::watch_cpu_limit() {
 }
 
 // Linux's RLIMIT_CPU check in check_process_timers, on the process's user
-// plus system time: SIGKILL at the hard limit; at the soft limit SIGXCPU,
-// and the soft limit itself moves one second on, so that the next SIGXCPU
-// comes a CPU second later.
+// plus system time. The hard limit sends SIGKILL. The soft limit sends
+// SIGXCPU and moves one second on, so the next SIGXCPU comes a CPU second
+// later.
 void ProcessTimers::check_cpu_limit() {
   rlimit& limit = group_.limit(RLIMIT_CPU);
   if (limit.rlim_cur == RLIM_INFINITY || group_.finished()) {
@@ -864,7 +866,7 @@ Result<int> ProcessTimers::create(Task& creator, clockid_t clock,
                                   const std::function<Result<void>(int id)>& publish_id) {
   TimerClockKind kind = TRY(timer_clock_kind(clock));
 
-  // Each timer holds a signal queue entry, which Linux charges to the
+  // Each timer takes a signal queue entry, which Linux charges to the
   // creator's real uid against RLIMIT_SIGPENDING.
   // NOTE: only timers are counted; Linux also counts the signals of that
   // uid that are queued at the time.
@@ -910,9 +912,9 @@ Result<int> ProcessTimers::create(Task& creator, clockid_t clock,
       if (!creator.creds().is_root()) {
         return Errno{EPERM};  // CAP_WAKE_ALARM
       }
-      // NOTE: the sandbox never suspends the machine, so an alarm timer
-      // runs as a timer on its base clock; it does not wake a suspended
-      // host.
+      // NOTE: an alarm timer runs as a timer on its base clock, because
+      // the sandbox never suspends the machine. It does not wake a
+      // suspended host.
       timer_clock.wall_base = clock == CLOCK_REALTIME_ALARM ? CLOCK_REALTIME : CLOCK_BOOTTIME;
       break;
   }

@@ -1,8 +1,7 @@
 // The timers of a process: the interval timers of setitimer and alarm
 // (ITIMER_REAL on the wall clock, ITIMER_VIRTUAL and ITIMER_PROF on the
-// process's CPU time) and the POSIX timers of timer_create, with the
-// semantics of Linux 6.18's kernel/time/itimer.c, posix-timers.c and
-// posix-cpu-timers.c.
+// process's CPU time) and the POSIX timers of timer_create. They follow
+// Linux's kernel/time/itimer.c, posix-timers.c and posix-cpu-timers.c.
 //
 // Wall-clock timers are scheduler Timers at a monotonic deadline. CPU-time
 // timers poll the CPU clock they watch: a process's CPU time grows by at
@@ -58,15 +57,15 @@ struct CpuClock {
 // negative id whose low three bits are not those of a clock fd).
 bool is_cpu_clock_id(clockid_t clock);
 
-// What a CPU-time clock id is resolved for: kRead for clock_gettime and
-// clock_getres, kTimer for a timer, a sleep or clock_settime.
+// The purpose a CPU-time clock id is resolved for: kRead for clock_gettime
+// and clock_getres, kTimer for a timer, a sleep or clock_settime.
 enum class CpuClockUse { kRead, kTimer };
 
-// Resolves a CPU-time clock id for `task`, as Linux's pid_for_clock does:
-// pid 0 is the caller's own process or thread, another pid must name a
-// process (for kRead, the caller's own tid also names its process), and a
-// per-thread clock must name a thread of the caller's process. EINVAL
-// otherwise.
+// Resolves a CPU-time clock id for `task`, as Linux's pid_for_clock does.
+// Pid 0 is the caller's own process or thread. Another pid must name a
+// process, and for kRead the caller's own tid also names its process. A
+// per-thread clock must name a thread of the caller's process. Any other
+// id is EINVAL.
 Result<CpuClock> resolve_cpu_clock(Task& task, clockid_t clock, CpuClockUse use);
 
 // The clock's value in nanoseconds, or nullopt when its process or thread
@@ -75,14 +74,18 @@ std::optional<int64_t> read_cpu_clock(Kernel& kernel, const CpuClock& clock);
 
 // clock_nanosleep on a CPU-time clock, once `request` has been copied in
 // and checked: EINVAL for the caller's own thread clock or a clock of no
-// process, ESRCH when its process is gone. Interrupted, a relative sleep
+// process, ESRCH when its process is gone. An interrupted relative sleep
 // stores the time left in `remaining` (unless null) and returns
-// ERESTART_RESTARTBLOCK with a restart that goes on to the same expiry; an
-// absolute one returns ERESTARTNOHAND.
+// ERESTART_RESTARTBLOCK with a restart that goes on to the same expiry. An
+// interrupted absolute sleep returns ERESTARTNOHAND.
 Result<void> cpu_clock_nanosleep(Task& task, clockid_t clock, bool absolute,
                                  const timespec& request, GuestAddr remaining);
 
-// How a POSIX timer reports its expiry (struct sigevent).
+// Whether the host has a real-time clock that can wake it, which Linux's
+// alarm clocks need for timers and sleeps (alarmtimer_get_rtcdev).
+bool host_has_rtc();
+
+// The notification of a POSIX timer's expiry (struct sigevent).
 struct TimerEvent {
   int notify = SIGEV_SIGNAL;  // SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD or SIGEV_THREAD_ID
   int signal = SIGALRM;
@@ -104,13 +107,15 @@ class ProcessTimers {
   TimerSetting get_interval_timer(int which);
   TimerSetting set_interval_timer(int which, const TimerSetting& setting);
 
-  // timer_create, with Linux's checks in its order: the clock (EINVAL, or
-  // EOPNOTSUPP for a clock without timers), the RLIMIT_SIGPENDING limit
-  // (EAGAIN), then an id is taken, then the event (EINVAL), then
-  // `publish_id` copies the id out (its error is returned), then the
-  // clock's own checks (EINVAL for a CPU clock of no process, EPERM or
-  // EOPNOTSUPP for an alarm clock). A failure after the id was taken uses
-  // it up, as in Linux. `event` is nullopt for a NULL sigevent.
+  // timer_create, with Linux's checks in Linux's order:
+  //   1. the clock: EINVAL, or EOPNOTSUPP for a clock without timers;
+  //   2. the RLIMIT_SIGPENDING limit: EAGAIN;
+  //   3. an id is taken, then the event is checked: EINVAL;
+  //   4. `publish_id` copies the id out, and its error is returned;
+  //   5. the clock's own checks: EINVAL for a CPU clock of no process,
+  //      EPERM or EOPNOTSUPP for an alarm clock.
+  // A failure after step 3 uses the id up, as in Linux. `event` is nullopt
+  // for a NULL sigevent.
   Result<int> create(Task& creator, clockid_t clock, const std::optional<TimerEvent>& event,
                      const std::function<Result<void>(int id)>& publish_id);
 
@@ -163,15 +168,15 @@ class ProcessTimers {
 };
 
 // Reports a dequeued signal to the timers of `task`'s process; see
-// ProcessTimers::signal_dequeued. `from_process_queue` says whether it came
-// from the process's shared queue rather than the thread's own. Returns
+// ProcessTimers::signal_dequeued. `from_process_queue` is true when it
+// came from the process's shared queue, not the thread's own. Returns
 // false when the caller must drop the signal and take the next one.
 bool timer_signal_dequeued(Task& task, siginfo_t& info, bool from_process_queue);
 
-// Called whenever `group`'s RLIMIT_CPU may have changed (setrlimit,
-// prlimit, a new process's inherited limits): a finite soft limit is
-// watched, so that the process gets SIGXCPU when its CPU time reaches it
-// and once a second after that, and SIGKILL at the hard limit.
+// Starts or stops the watch of `group`'s RLIMIT_CPU, after setrlimit,
+// prlimit or a new process's inherited limits may have changed it. With a
+// finite soft limit the process gets SIGXCPU when its CPU time reaches it
+// and each CPU second after that. It gets SIGKILL at the hard limit.
 void cpu_limit_changed(ThreadGroup& group);
 
 // Deletes the POSIX timers of `task`'s process, as execve does.

@@ -166,6 +166,10 @@ static void check_clocks(void) {
   SHOW("clock_nanosleep CLOCK_MONOTONIC_RAW", syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC_RAW, 0, &request, NULL));
   SHOW("clock_nanosleep a clock fd id", syscall(SYS_clock_nanosleep, CLOCK_FD_ID(3), 0, &request, NULL));
   SHOW("clock_nanosleep clock 12", syscall(SYS_clock_nanosleep, 12, 0, &request, NULL));
+  // EOPNOTSUPP on a host without a wake-capable RTC; else 0 as root.
+  SHOW("clock_nanosleep CLOCK_BOOTTIME_ALARM", syscall(SYS_clock_nanosleep, CLOCK_BOOTTIME_ALARM, 0, &request, NULL));
+  int id = -1;
+  SHOW_OK("timer_create CLOCK_REALTIME_ALARM", syscall(SYS_timer_create, CLOCK_REALTIME_ALARM, NULL, &id));
   SHOW("clock_nanosleep CLOCK_PROCESS_CPUTIME_ID bad pointer",
        syscall(SYS_clock_nanosleep, CLOCK_PROCESS_CPUTIME_ID, 0, (void*)1, NULL));
   struct timespec bad = {0, 1000000000L};
