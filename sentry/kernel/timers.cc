@@ -803,7 +803,9 @@ void ProcessTimers::watch_cpu_limit() {
     cpu_limit_poll_ =
         std::make_unique<Timer>(group_.kernel().scheduler(), [this] { check_cpu_limit(); });
   }
-  check_cpu_limit();
+  // The first check runs from the scheduler loop, not inside setrlimit or
+  // clone, where the new process may have no task yet to take a signal.
+  cpu_limit_poll_->arm(monotonic_now());
 }
 
 // Linux's RLIMIT_CPU check in check_process_timers, on the process's user
@@ -821,6 +823,10 @@ void ProcessTimers::check_cpu_limit() {
                ? kKtimeMax
                : static_cast<int64_t>(seconds) * kNanosecondsPerSecond;
   };
+  if (group_.tasks().empty()) {
+    cpu_limit_poll_->arm(monotonic_now() + Duration(host_tick_ns()));
+    return;
+  }
   int64_t soft_ns = to_nanoseconds(limit.rlim_cur);
   CpuClock clock{.id = group_.tgid(), .per_thread = false, .type = CpuClockType::kProf};
   int64_t now = cpu_clock_value(process_cpu_times(group_), CpuClockType::kProf);

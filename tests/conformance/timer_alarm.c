@@ -15,6 +15,7 @@
 
 static volatile sig_atomic_t alarms;
 static volatile sig_atomic_t profs;
+static volatile sig_atomic_t vtalrms;
 
 static void on_alarm(int signal) {
   (void)signal;
@@ -24,6 +25,11 @@ static void on_alarm(int signal) {
 static void on_prof(int signal) {
   (void)signal;
   profs++;
+}
+
+static void on_vtalrm(int signal) {
+  (void)signal;
+  vtalrms++;
 }
 
 static long microseconds(struct timeval value) { return value.tv_sec * 1000000L + value.tv_usec; }
@@ -95,6 +101,13 @@ static void check_cpu_timers(void) {
   EXPECT("interval is 10 ms", microseconds(current.it_interval) == 10000);
   struct itimerval zero = {0};
   SHOW("setitimer ITIMER_PROF disarm", setitimer(ITIMER_PROF, &zero, NULL));
+
+  action.sa_handler = on_vtalrm;
+  sigaction(SIGVTALRM, &action, NULL);
+  struct itimerval virtual_periodic = {.it_interval = {0, 10000}, .it_value = {0, 10000}};
+  SHOW("setitimer ITIMER_VIRTUAL 10 ms periodic", setitimer(ITIMER_VIRTUAL, &virtual_periodic, NULL));
+  burn_cpu_until(&vtalrms, 2);
+  EXPECT("two SIGVTALRMs came while the CPU was busy", vtalrms >= 2);
 
   struct itimerval virtual_value = {.it_interval = {0, 0}, .it_value = {100, 0}};
   SHOW("setitimer ITIMER_VIRTUAL 100 s", setitimer(ITIMER_VIRTUAL, &virtual_value, NULL));
