@@ -1,8 +1,8 @@
-// alarm and setitimer: SIGALRM from ITIMER_REAL, one-shot and periodic,
-// SIGPROF from ITIMER_PROF on CPU time, what getitimer and alarm report,
-// and the fork and execve rules: a child inherits no timer, and execve
-// keeps the interval timers but deletes the POSIX timers. Times are
-// printed only as relations.
+// alarm and setitimer. SIGALRM comes from ITIMER_REAL, one-shot and
+// periodic, and SIGPROF and SIGVTALRM from the CPU-time timers. The checks
+// cover what getitimer and alarm report and the fork and execve rules: a
+// child inherits no timer, and execve keeps the interval timers but
+// deletes the POSIX timers. Times are printed only as relations.
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -71,6 +71,20 @@ static void check_setitimer_real(void) {
   EXPECT("old interval is 20 ms", microseconds(old.it_interval) == 20000);
   SHOW("getitimer ITIMER_REAL after disarm", getitimer(ITIMER_REAL, &current));
   EXPECT("disarmed", microseconds(current.it_value) == 0 && microseconds(current.it_interval) == 0);
+
+  // With SIGALRM ignored, the first expiry's signal is discarded, so a
+  // periodic timer, which re-arms only when its signal is dequeued, stops.
+  struct sigaction ignore = {.sa_handler = SIG_IGN};
+  struct sigaction handle = {.sa_handler = on_alarm};
+  sigaction(SIGALRM, &ignore, NULL);
+  SHOW("setitimer ITIMER_REAL 20 ms periodic, SIGALRM ignored", setitimer(ITIMER_REAL, &value, NULL));
+  struct timespec pause_time = {0, 50000000};
+  nanosleep(&pause_time, NULL);
+  sigaction(SIGALRM, &handle, NULL);
+  alarms = 0;
+  nanosleep(&pause_time, NULL);
+  show_value("SIGALRMs once no longer ignored", alarms);
+  SHOW("setitimer ITIMER_REAL disarm", setitimer(ITIMER_REAL, &zero, NULL));
 
   // An interval alone, without a value, arms nothing.
   struct itimerval interval_only = {.it_interval = {1, 0}, .it_value = {0, 0}};

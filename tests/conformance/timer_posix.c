@@ -1,9 +1,10 @@
-// POSIX timers through the raw syscalls: SIGEV_SIGNAL, SIGEV_THREAD_ID,
-// SIGEV_NONE, the siginfo a timer's signal carries (si_code SI_TIMER,
-// si_timerid, si_value, si_overrun), overrun counting while the signal is
-// blocked, TIMER_ABSTIME, a timer on the process's CPU clock, and
-// clock_nanosleep and clock_gettime on CPU clocks, including ones built
-// from a pid or tid. Times are printed only as relations.
+// POSIX timers through the raw syscalls, with SIGEV_SIGNAL,
+// SIGEV_THREAD_ID and SIGEV_NONE. The checks cover the siginfo of a
+// timer's signal (si_code SI_TIMER, si_timerid, si_value, si_overrun),
+// overruns while the signal is blocked, TIMER_ABSTIME and a timer on the
+// process's CPU clock. clock_nanosleep and clock_gettime run on CPU
+// clocks, including ones built from a pid or tid. Times are printed only
+// as relations.
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>

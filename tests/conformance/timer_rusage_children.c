@@ -1,7 +1,7 @@
-// getrusage after a busy child: RUSAGE_CHILDREN and times' children
-// fields count a child only once it has been waited for; wait4 reports the
-// child's own usage; a child reaped because SIGCHLD is ignored never
-// counts. Times are printed only as relations.
+// getrusage after a busy child. RUSAGE_CHILDREN and the children fields
+// of times count a child only once it has been waited for, and wait4
+// reports the child's own usage. A child reaped because SIGCHLD is ignored
+// never counts. Times are printed only as relations.
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
