@@ -168,7 +168,11 @@ static void limit_processes(void) {
   SHOW_OK("fork as root under the limit", first);
   waitpid(first, NULL, 0);
 
-  SHOW("setresuid 4321 4321 4321", setresuid(4321, 4321, 4321));
+  // A uid of this run alone: the native run that checks this one runs at
+  // the same time as another native run, and their processes would count
+  // against each other's limit under one fixed uid.
+  uid_t user = 40000 + (uid_t)(getpid() % 20000);
+  SHOW("setresuid to a uid of this run", setresuid(user, user, user));
   int release[2];
   if (pipe(release) != 0) {
     exit(1);
@@ -180,8 +184,8 @@ static void limit_processes(void) {
     (void)!read(release[0], &byte, 1);
     _exit(0);
   }
-  SHOW_OK("fork as uid 4321 with one process", holder);
-  SHOW("fork as uid 4321 with two processes", fork());
+  SHOW_OK("fork as that uid with one process", holder);
+  SHOW("fork as that uid with two processes", fork());
   close(release[1]);
   waitpid(holder, NULL, 0);
 
