@@ -55,7 +55,11 @@ Result<int64_t> sys_rt_sigprocmask(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_rt_sigpending(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_sigaltstack(kernel::Task& task, const SyscallArgs& args);
 
-// Futexes within one address space (sys_futex.cc).
+// Futexes (sys_futex.cc).
 Result<int64_t> sys_futex(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_futex_waitv(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_futex_wake(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_futex_wait(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_futex_requeue(kernel::Task& task, const SyscallArgs& args);
 
 }  // namespace ward::syscalls

@@ -114,25 +114,40 @@ Result<int64_t> sys_set_robust_list(kernel::Task& task, const SyscallArgs& args)
   if (length != sizeof(robust_list_head)) {
     return Errno{EINVAL};
   }
-  // NOTE: the list is stored but not yet walked when the thread dies.
   task.set_robust_list(head);
   return 0;
 }
 
-// get_robust_list(pid, head_ptr, len_ptr), for the caller only.
+namespace {
+
+// Linux's ptrace_may_access in PTRACE_MODE_READ_REALCREDS mode, which
+// guards get_robust_list: a thread of the same process, root
+// (CAP_SYS_PTRACE), or a caller whose real uid and gid match all of the
+// target's real, effective and saved ids.
+bool may_read_robust_list(kernel::Task& caller, kernel::Task& target) {
+  if (&caller.thread_group() == &target.thread_group() || caller.creds().effective_uid == 0) {
+    return true;
+  }
+  const kernel::Credentials& mine = caller.creds();
+  const kernel::Credentials& theirs = target.creds();
+  return mine.real_uid == theirs.real_uid && mine.real_uid == theirs.effective_uid &&
+         mine.real_uid == theirs.saved_uid && mine.real_gid == theirs.real_gid &&
+         mine.real_gid == theirs.effective_gid && mine.real_gid == theirs.saved_gid;
+}
+
+}  // namespace
+
+// get_robust_list(pid, head_ptr, len_ptr)
 Result<int64_t> sys_get_robust_list(kernel::Task& task, const SyscallArgs& args) {
   int pid = args.i32(0);
   GuestAddr head_ptr = args.addr(1);
   GuestAddr length_ptr = args.addr(2);
 
   kernel::Task* target = pid == 0 ? &task : task.kernel().find_task(pid);
-  if (target == nullptr) {
+  if (target == nullptr || target->finished()) {
     return Errno{ESRCH};
   }
-  if (target != &task) {
-    // NOTE: reading another task's list needs ptrace access checks, which
-    // come with multi-process support.
-    record_gap(task, "another task's list");
+  if (!may_read_robust_list(task, *target)) {
     return Errno{EPERM};
   }
   TRY(task.copy_out<uint64_t>(length_ptr, sizeof(robust_list_head)));

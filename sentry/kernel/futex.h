@@ -1,32 +1,146 @@
-// Futex wait queues, keyed by the address space and the futex word's
-// address.
+// Futexes: the queues of tasks waiting on futex words, the kernel's half of
+// the priority-inheritance (PI) word protocol, and the robust list walk of
+// a dying thread. syscalls/sys_futex.cc decodes the syscalls and calls the
+// operations declared here.
+//
+// NOTE: the sentry reads and then writes a futex word in two steps, since
+// it cannot run an atomic compare-and-exchange in guest memory. Linux's
+// updates of the word (the FUTEX_WAITERS bit, a PI hand-off, FUTEX_WAKE_OP's
+// operation, the robust list's FUTEX_OWNER_DIED) are atomic; here a guest
+// thread that changes the word between the two steps loses its change.
+//
+// NOTE: priority inheritance itself has no effect: the sandbox gives its
+// tasks no real-time priorities to lend. The word protocol (owner tid,
+// FUTEX_WAITERS, FUTEX_OWNER_DIED, hand-off in FIFO order) is Linux's.
 #pragma once
 
-#include <cstdint>
-#include <map>
-#include <memory>
-#include <utility>
+#include <linux/futex.h>
 
+#include <compare>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "sentry/kernel/clock.h"
 #include "sentry/kernel/wait_queue.h"
 #include "ward/guest_addr.h"
+#include "ward/result.h"
 
 namespace ward::kernel {
 
+class Task;
+
+// What makes two futex words the same word. A private word, or one in a
+// private mapping, is its address in one address space. A word in a
+// MAP_SHARED mapping is its offset in the file or shared anonymous memory
+// behind the mapping, so that processes mapping it at any address meet.
+struct FutexKey {
+  enum class Kind : uint8_t { kPrivate, kFile, kSharedAnonymous };
+  Kind kind = Kind::kPrivate;
+  uint64_t object = 0;  // the MemoryManager, the inode or the SharedAnonymousMemory
+  uint64_t device = 0;  // the file's device, for kFile
+  uint64_t offset = 0;  // the address for kPrivate, else the offset in the object
+
+  auto operator<=>(const FutexKey&) const = default;
+};
+
+// The key of the 32-bit word at `word`: EINVAL unless it is 4-byte
+// aligned, EFAULT outside the user address space or, for a shared key, in
+// no mapping. `shared` is false with FUTEX_PRIVATE_FLAG.
+Result<FutexKey> futex_key(Task& task, GuestAddr word, bool shared);
+
+// One task blocked on a futex word, on the stack of its syscall.
+struct FutexWaiter {
+  Task* task = nullptr;
+  GuestAddr word{};  // in task's address space
+  FutexKey key{};
+  uint32_t bitset = FUTEX_BITSET_MATCH_ANY;
+  bool pi = false;  // waits for a PI lock: FUTEX_LOCK_PI, or requeued onto one
+  // FUTEX_WAIT_REQUEUE_PI: the PI futex it may be requeued onto.
+  std::optional<FutexKey> requeue_pi_key{};
+  GuestAddr requeue_pi_word{};
+  bool requeued = false;  // moved onto the PI futex by FUTEX_CMP_REQUEUE_PI
+  bool woken = false;     // taken off its queue by a wake or a hand-off
+  bool acquired = false;  // the PI lock was handed to it
+  WaitQueue wakeup{};     // what the blocked task's Waiter watches
+
+  // Bookkeeping of FutexTable.
+  bool queued = false;
+  std::list<FutexWaiter*>::iterator position{};
+};
+
 class FutexTable {
  public:
-  // The key of a futex word. `space` is the owner of the address space
-  // (the memory manager), so the same address in two processes differs.
-  // NOTE: a futex word in MAP_SHARED memory is keyed by address space too,
-  // so waiters in two processes sharing the page do not meet.
-  using Key = std::pair<const void*, uint64_t>;
+  // Adds `waiter` at the tail of the queue of waiter.key.
+  void enqueue(FutexWaiter& waiter);
+  // Takes `waiter` off its queue, if it is still on one.
+  void dequeue(FutexWaiter& waiter);
+  // Moves `waiter` to the tail of the queue of `key`.
+  void requeue(FutexWaiter& waiter, const FutexKey& key);
 
-  WaitQueue& queue(const Key& key);
+  // The waiters of `key`, oldest first; empty when none.
+  std::vector<FutexWaiter*> waiters(const FutexKey& key) const;
+  FutexWaiter* top_waiter(const FutexKey& key) const;
 
-  // Forgets the queue of `key` once nobody waits on it.
-  void release(const Key& key);
+  // Takes `waiter` off its queue and makes its task runnable.
+  void wake(FutexWaiter& waiter);
+
+  // The task the kernel holds as owner of the PI futex `key` while tasks
+  // wait for it; null when none is recorded.
+  Task* pi_owner(const FutexKey& key) const;
+  void set_pi_owner(const FutexKey& key, Task* owner);
+  // Forgets the owner of `key` once no task waits for it.
+  void forget_unused_pi_owner(const FutexKey& key);
+  // The PI futexes whose recorded owner is `task`.
+  std::vector<FutexKey> pi_keys_owned_by(const Task& task) const;
 
  private:
-  std::map<Key, std::unique_ptr<WaitQueue>> queues_;
+  std::map<FutexKey, std::list<FutexWaiter*>> queues_;
+  std::map<FutexKey, Task*> pi_owners_;
 };
+
+// The futex operations, with Linux's checks in Linux's order. `shared` is
+// false with FUTEX_PRIVATE_FLAG. A wake count of zero or less wakes one
+// task, as Linux's futex(2) does, unless `strict` (futex_wake(2)).
+
+Result<int64_t> futex_wait(Task& task, GuestAddr word, bool shared, uint32_t expected,
+                           std::optional<TimePoint> deadline, uint32_t bitset);
+Result<int64_t> futex_wake(Task& task, GuestAddr word, bool shared, int32_t count,
+                           uint32_t bitset, bool strict = false);
+// FUTEX_REQUEUE (no `compare`), FUTEX_CMP_REQUEUE and futex_requeue(2).
+Result<int64_t> futex_requeue(Task& task, GuestAddr word, bool shared, GuestAddr target,
+                              bool target_shared, int32_t wake_count, int32_t requeue_count,
+                              std::optional<uint32_t> compare);
+Result<int64_t> futex_wake_op(Task& task, GuestAddr word, GuestAddr target, bool shared,
+                              int32_t wake_count, int32_t target_wake_count,
+                              uint32_t encoded_op);
+// FUTEX_LOCK_PI, FUTEX_LOCK_PI2 and (with `trylock`) FUTEX_TRYLOCK_PI.
+Result<int64_t> futex_lock_pi(Task& task, GuestAddr word, bool shared,
+                              std::optional<TimePoint> deadline, bool trylock);
+Result<int64_t> futex_unlock_pi(Task& task, GuestAddr word, bool shared);
+Result<int64_t> futex_wait_requeue_pi(Task& task, GuestAddr word, bool shared, uint32_t expected,
+                                      std::optional<TimePoint> deadline, GuestAddr target);
+Result<int64_t> futex_cmp_requeue_pi(Task& task, GuestAddr word, bool shared, GuestAddr target,
+                                     int32_t wake_count, int32_t requeue_count, uint32_t compare);
+
+// futex_waitv(2) after its arguments were checked: one word per entry.
+struct FutexWaitvEntry {
+  GuestAddr word{};
+  uint32_t expected = 0;
+  bool shared = true;
+};
+Result<int64_t> futex_waitv(Task& task, const std::vector<FutexWaitvEntry>& entries,
+                            std::optional<TimePoint> deadline);
+
+// What a thread leaving its address space (exit, a fatal signal, execve)
+// does to futexes: walks its robust list, marking each lock it holds with
+// FUTEX_OWNER_DIED and waking a waiter, then hands each PI lock it owns to
+// the first waiter. Then forgets the robust list.
+void release_futexes(Task& task);
+
+// CLONE_CHILD_CLEARTID's wake of one waiter on the cleared tid word.
+void wake_cleared_tid(Task& task, GuestAddr word);
 
 }  // namespace ward::kernel

@@ -147,6 +147,8 @@ Result<void> Task::prepare_for_exec() {
     fdtable_ = fdtable_->clone();
   }
   group.set_has_execed();
+  // The old image's robust locks die with it, as in Linux's exec_mm_release.
+  release_futexes(*this);
   return ok();
 }
 
@@ -274,19 +276,16 @@ void Task::run() {
 }
 
 void Task::exit_cleanup() {
+  release_futexes(*this);
   // CLONE_CHILD_CLEARTID: zero the tid word and wake one futex waiter,
   // which is how pthread_join learns that the thread is gone. Linux does it
   // only while other tasks may still look at the memory.
   if (!clear_child_tid_.is_null() && mm_ && mm_.use_count() > 1) {
     uint32_t zero = 0;
     if (copy_out(clear_child_tid_, zero).ok()) {
-      FutexTable::Key key{mm_.get(), clear_child_tid_.value()};
-      kernel_.futexes().queue(key).notify_some(1);
-      kernel_.futexes().release(key);
+      wake_cleared_tid(*this, clear_child_tid_);
     }
   }
-  // NOTE: the robust futex list is not walked; a thread that dies holding
-  // a robust mutex leaves it locked.
   release_vfork_parent();
 
   // The process keeps what the thread used, read while its host thread

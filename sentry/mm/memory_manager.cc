@@ -14,10 +14,11 @@ constexpr GuestAddr kMap32BitHigh(0x80000000);
 
 bool same_backing(const Vma& left, const Vma& right) {
   if (left.prot != right.prot || left.flags != right.flags || left.file != right.file ||
-      left.name != right.name || left.dont_fork != right.dont_fork) {
+      left.name != right.name || left.dont_fork != right.dont_fork ||
+      left.shared_anonymous != right.shared_anonymous) {
     return false;
   }
-  return left.file == nullptr || left.file_offset + left.length() == right.file_offset;
+  return !left.has_offset() || left.file_offset + left.length() == right.file_offset;
 }
 
 bool is_known_advice(int advice) {
@@ -165,7 +166,7 @@ void MemoryManager::split_at(GuestAddr at) {
   }
   Vma upper = vma;
   upper.start = at;
-  if (upper.file) {
+  if (upper.has_offset()) {
     upper.file_offset += at - vma.start;
   }
   vma.end = at;
@@ -251,6 +252,15 @@ std::vector<Vma> MemoryManager::vmas() const {
     list.push_back(vma);
   }
   return list;
+}
+
+const Vma* MemoryManager::find_vma(GuestAddr addr) const {
+  auto it = vmas_.upper_bound(addr.value());
+  if (it == vmas_.begin()) {
+    return nullptr;
+  }
+  const Vma& vma = std::prev(it)->second;
+  return addr < vma.end ? &vma : nullptr;
 }
 
 uint64_t MemoryManager::mapped_bytes_in(GuestAddr start, GuestAddr end) const {
@@ -355,6 +365,9 @@ Result<GuestAddr> MemoryManager::map(const MapRequest& request) {
       .file_offset = request.file_offset,
       .name = request.name,
   };
+  if ((request.flags & MAP_SHARED) != 0 && !request.host_fd) {
+    vma.shared_anonymous = std::make_shared<const SharedAnonymousMemory>();
+  }
   vmas_.emplace(addr.value(), std::move(vma));
   merge_around(addr, addr + length);
   return addr;
@@ -487,7 +500,7 @@ Result<GuestAddr> MemoryManager::remap(GuestAddr old_addr, uint64_t old_length,
       Vma grown = moved;
       grown.start = old_end;
       grown.end = old_addr + new_length;
-      if (grown.file) {
+      if (grown.has_offset()) {
         grown.file_offset = moved.file_offset + (old_end - moved.start);
       }
       vmas_.emplace(old_end.value(), std::move(grown));
@@ -512,7 +525,7 @@ Result<GuestAddr> MemoryManager::remap(GuestAddr old_addr, uint64_t old_length,
   forget_range(old_addr, old_addr + old_length);
   moved.start = new_addr;
   moved.end = new_addr + new_length;
-  if (moved.file) {
+  if (moved.has_offset()) {
     moved.file_offset += offset_in_source;
   }
   vmas_.emplace(new_addr.value(), std::move(moved));

@@ -36,18 +36,27 @@ struct MappedFileInfo {
   uint64_t inode = 0;
 };
 
+// The memory behind one MAP_SHARED | MAP_ANONYMOUS mapping. Every VMA
+// that maps it (after a split, an mremap or a fork) holds the same object,
+// which is how shared futex words in two processes are told to be the same
+// word.
+struct SharedAnonymousMemory {};
+
 struct Vma {
   GuestAddr start;
   GuestAddr end;
   int prot = 0;   // PROT_READ | PROT_WRITE | PROT_EXEC
   int flags = 0;  // MAP_SHARED or MAP_PRIVATE, plus MAP_ANONYMOUS, MAP_GROWSDOWN, ...
   std::shared_ptr<const MappedFileInfo> file = nullptr;  // null for anonymous memory
-  uint64_t file_offset = 0;                              // offset in the file of `start`
+  uint64_t file_offset = 0;  // offset of `start` in the file or the shared anonymous memory
+  std::shared_ptr<const SharedAnonymousMemory> shared_anonymous = nullptr;
   std::string name = {};                                 // [heap], [stack] or empty
   bool dont_fork = false;                      // MADV_DONTFORK: absent from a fork's copy
 
   uint64_t length() const { return end - start; }
   bool shared() const { return (flags & MAP_SHARED) != 0; }
+  // Whether file_offset means something: a file or shared anonymous memory.
+  bool has_offset() const { return file != nullptr || shared_anonymous != nullptr; }
 };
 
 // A validated mmap request, as the syscall decoded it.
@@ -127,6 +136,10 @@ class MemoryManager {
 
   // The VMAs in address order, for /proc/pid/maps.
   std::vector<Vma> vmas() const;
+
+  // The VMA that contains `addr`, or null. Valid until the next change to
+  // the mappings.
+  const Vma* find_vma(GuestAddr addr) const;
 
   // Bytes of guest virtual memory mapped, for /proc/pid/status and statm.
   uint64_t mapped_bytes() const;
