@@ -31,7 +31,14 @@ Result<FutexKey> futex_key(Task& task, GuestAddr word, bool shared) {
   if (vma == nullptr) {
     return Errno{EFAULT};
   }
-  if (!vma->shared()) {
+  // Linux keys by the page: an anonymous page (a private mapping's copy)
+  // by address, a page of a file by the file, which a private file mapping
+  // shows until it is written. NOTE: a private file mapping counts as
+  // written when it is writable, since the sentry does not track which of
+  // its pages were copied.
+  bool file_page = vma->file && (vma->shared() || (vma->prot & PROT_WRITE) == 0);
+  if (!vma->shared() && !file_page) {
+    private_key.kind = FutexKey::Kind::kSharedPrivateMemory;
     return private_key;
   }
   uint64_t offset = vma->file_offset + (word - vma->start);
@@ -46,6 +53,7 @@ Result<FutexKey> futex_key(Task& task, GuestAddr word, bool shared) {
                     .object = reinterpret_cast<uint64_t>(vma->shared_anonymous.get()),
                     .offset = offset};
   }
+  private_key.kind = FutexKey::Kind::kSharedPrivateMemory;
   return private_key;
 }
 

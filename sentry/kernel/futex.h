@@ -36,12 +36,15 @@ class Task;
 // private mapping, is its address in one address space. A word in a
 // MAP_SHARED mapping is its offset in the file or shared anonymous memory
 // behind the mapping, so that processes mapping it at any address meet.
+// A word in private memory keyed without FUTEX_PRIVATE_FLAG is its address
+// too, but Linux marks such a key, so that it never meets the same word
+// keyed with the flag.
 struct FutexKey {
-  enum class Kind : uint8_t { kPrivate, kFile, kSharedAnonymous };
+  enum class Kind : uint8_t { kPrivate, kSharedPrivateMemory, kFile, kSharedAnonymous };
   Kind kind = Kind::kPrivate;
   uint64_t object = 0;  // the MemoryManager, the inode or the SharedAnonymousMemory
   uint64_t device = 0;  // the file's device, for kFile
-  uint64_t offset = 0;  // the address for kPrivate, else the offset in the object
+  uint64_t offset = 0;  // the address in the MemoryManager, else the offset in the object
 
   auto operator<=>(const FutexKey&) const = default;
 };
