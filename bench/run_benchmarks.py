@@ -9,6 +9,8 @@ to runsc. Run as root from the repository, after scripts/build:
 
 Benchmarks:
   getpid      mean cost of one getpid syscall in a loop, in ns
+  futex       mean round trip of a token between two threads through one
+              futex word (two waits and two wakes), in ns
   true        wall time of /bin/true from start to exit, median, in ms
   python      wall time of `python3 -c pass`, median, in ms
   fork        fork, exit and wait, mean, in microseconds
@@ -29,6 +31,7 @@ GETPID_ITERATIONS = 200_000
 # Iterations of each process_ops operation: enough for a stable mean, few
 # enough that the slowest runner finishes in seconds.
 PROCESS_OP_ITERATIONS = {"fork": 500, "spawn": 200, "thread": 2_000, "signal": 20_000}
+FUTEX_ROUND_TRIPS = 20_000
 START_RUNS = 20
 TIMEOUT_SECONDS = 300
 
@@ -56,6 +59,11 @@ def getpid_ns(prefix: list[str], program: Path) -> float:
 def process_op_us(prefix: list[str], program: Path, operation: str) -> float:
     iterations = PROCESS_OP_ITERATIONS[operation]
     output = run(prefix + [str(program), operation, str(iterations)]).stdout
+    return float(output.strip())
+
+
+def futex_round_trip_ns(prefix: list[str], program: Path) -> float:
+    output = run(prefix + [str(program), str(FUTEX_ROUND_TRIPS)]).stdout
     return float(output.strip())
 
 
@@ -89,7 +97,8 @@ def main() -> int:
     ward = build / "cli" / "ward"
     getpid_program = build / "bench" / "getpid_loop"
     process_program = build / "bench" / "process_ops"
-    for needed in (ward, getpid_program, process_program):
+    futex_program = build / "bench" / "futex_pingpong"
+    for needed in (ward, getpid_program, process_program, futex_program):
         if not needed.exists():
             print(f"run_benchmarks: {needed} is missing; run scripts/build first",
                   file=sys.stderr)
@@ -97,6 +106,8 @@ def main() -> int:
 
     benchmarks = {
         "getpid (ns per call)": lambda prefix: getpid_ns(prefix, getpid_program),
+        "futex ping-pong (ns per round trip)": lambda prefix: futex_round_trip_ns(
+            prefix, futex_program),
         "/bin/true (ms)": lambda prefix: median_wall_ms(prefix, ["/bin/true"]),
         "python3 -c pass (ms)": lambda prefix: median_wall_ms(
             prefix, ["/usr/bin/python3", "-c", "pass"]),

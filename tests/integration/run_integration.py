@@ -68,6 +68,7 @@ class Case:
         self.ward = options.ward
         self.erofs_program = options.erofs_program
         self.static_pie_program = options.static_pie_program
+        self.futex_storm_program = options.futex_storm_program
         self.work_directory = work_directory
 
     def run_native(self, argv, stdin_bytes=None):
@@ -356,6 +357,12 @@ def case_static_pie(case):
     expect_same_as_native(case, [case.static_pie_program, "first", "second argument"])
 
 
+def case_futex_storm(case):
+    if not case.futex_storm_program:
+        raise CaseFailed("--futex-storm-program is required for this case")
+    expect_same_as_native(case, [case.futex_storm_program])
+
+
 def case_shebang_script(case):
     # An interpreter argument ("-e") and a script argument.
     script = case.write_file("script.sh", b"#!/bin/sh -e\necho $0 $1\n", 0o755)
@@ -506,6 +513,9 @@ def parse_arguments():
     parser.add_argument(
         "--static-pie-program", help="path of the static_pie helper, for the static_pie case"
     )
+    parser.add_argument(
+        "--futex-storm-program", help="path of the futex_storm helper, for the futex_storm case"
+    )
     return parser.parse_args()
 
 
@@ -514,7 +524,7 @@ def main():
     install_sigterm_handler()
     # The runs start in a temporary directory, so relative paths would break.
     options.ward = str(Path(options.ward).resolve())
-    for name in ("erofs_program", "static_pie_program"):
+    for name in ("erofs_program", "static_pie_program", "futex_storm_program"):
         if getattr(options, name):
             setattr(options, name, str(Path(getattr(options, name)).resolve()))
     if not os.access(options.ward, os.X_OK):
