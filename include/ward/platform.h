@@ -125,6 +125,10 @@ class AddressSpace {
   // EFAULT when not even the first byte could be copied.
   virtual Result<size_t> read(GuestAddr addr, std::span<std::byte> buffer) = 0;
   virtual Result<size_t> write(GuestAddr addr, std::span<const std::byte> buffer) = 0;
+  // Sets `bits` in the aligned 32-bit word at addr atomically with respect
+  // to guest threads running at the same time, which the futex code needs
+  // for FUTEX_WAITERS. EFAULT when the word is not mapped writable.
+  virtual Result<void> atomic_or_u32(GuestAddr addr, uint32_t bits) = 0;
 
   // Starts a new guest thread in this address space with the given
   // registers and XSAVE state (empty: the host's initial state). It is

@@ -1,6 +1,7 @@
 #include "platform/ptrace/ptrace_platform.h"
 
 #include <elf.h>
+#include <linux/futex.h>
 #include <signal.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -377,6 +378,21 @@ Result<void> PtraceAddressSpace::sync(GuestAddr addr, uint64_t length, int flags
 
 Result<void> PtraceAddressSpace::residency(GuestAddr addr, uint64_t length, GuestAddr vec) {
   TRY(inject(SYS_mincore, {addr.value(), length, vec.value(), 0, 0, 0}));
+  return ok();
+}
+
+Result<void> PtraceAddressSpace::atomic_or_u32(GuestAddr addr, uint32_t bits) {
+  // The host's FUTEX_WAKE_OP applies its operation to the second word
+  // atomically; no host task waits on guest words, so it wakes nobody.
+  // Each set bit is one operation, since an operand holds only 12 bits
+  // unless it is a shift.
+  for (uint32_t bit = 0; bit < 32; ++bit) {
+    if ((bits & (uint32_t{1} << bit)) == 0) {
+      continue;
+    }
+    uint64_t op = FUTEX_OP(FUTEX_OP_OR | FUTEX_OP_OPARG_SHIFT, bit, FUTEX_OP_CMP_EQ, 0);
+    TRY(inject(SYS_futex, {addr.value(), FUTEX_WAKE_OP_PRIVATE, 0, 0, addr.value(), op}));
+  }
   return ok();
 }
 

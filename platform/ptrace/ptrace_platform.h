@@ -66,6 +66,7 @@ class PtraceAddressSpace final : public AddressSpace {
   Result<void> advise(GuestAddr addr, uint64_t length, int advice) override;
   Result<void> sync(GuestAddr addr, uint64_t length, int flags) override;
   Result<void> residency(GuestAddr addr, uint64_t length, GuestAddr vec) override;
+  Result<void> atomic_or_u32(GuestAddr addr, uint32_t bits) override;
 
   Result<size_t> read(GuestAddr addr, std::span<std::byte> buffer) override;
   Result<size_t> write(GuestAddr addr, std::span<const std::byte> buffer) override;

@@ -28,9 +28,9 @@ namespace {
 constexpr std::array<uint8_t, 3> kStubCode = {0x0f, 0x05, 0xcc};
 
 // Host syscalls the sentry injects into stubs; everything else is fatal.
-constexpr std::array<long, 12> kInjectedSyscalls = {
-    SYS_mmap,    SYS_mprotect, SYS_munmap, SYS_mremap, SYS_msync, SYS_mincore,
-    SYS_madvise, SYS_recvmsg,  SYS_dup3,   SYS_close,  SYS_clone, SYS_exit,
+constexpr std::array<long, 13> kInjectedSyscalls = {
+    SYS_mmap,    SYS_mprotect, SYS_munmap, SYS_mremap, SYS_msync, SYS_mincore, SYS_madvise,
+    SYS_recvmsg, SYS_dup3,     SYS_close,  SYS_clone,  SYS_exit,  SYS_futex,
 };
 
 // How far below the top of the user address space the stub pages may go

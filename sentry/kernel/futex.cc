@@ -197,6 +197,19 @@ Result<int> lock_pi_atomic(Task& task, GuestAddr word, const FutexKey& key, Task
     return 0;
   }
 
+  // Setting FUTEX_WAITERS atomically first freezes the word: guest threads
+  // change a PI word only by compare-and-exchange from values without the
+  // bit, and every other change comes through the sentry. So the plain
+  // writes below cannot lose a guest's update.
+  if ((value & FUTEX_WAITERS) == 0) {
+    TRY(task.mm().address_space().atomic_or_u32(word, FUTEX_WAITERS));
+    value = TRY(task.copy_in<uint32_t>(word));
+    owner_tid = static_cast<pid_t>(value & FUTEX_TID_MASK);
+    if (owner_tid == locker.tid()) {
+      return Errno{EDEADLK};
+    }
+  }
+
   if (owner_tid == 0) {
     // Nobody holds it (the waiters or owner-died bit sent the caller
     // here): take it, keeping FUTEX_OWNER_DIED for the new owner to see.
@@ -211,10 +224,8 @@ Result<int> lock_pi_atomic(Task& task, GuestAddr word, const FutexKey& key, Task
     return 1;
   }
 
-  // The first waiter: set FUTEX_WAITERS so that the owner's unlock comes
-  // to the kernel, then find the owner. Linux leaves the bit set when the
-  // owner is gone.
-  TRY(task.copy_out(word, value | FUTEX_WAITERS));
+  // The first waiter: FUTEX_WAITERS is set, so the owner's unlock comes to
+  // the kernel. Find the owner; Linux leaves the bit set when it is gone.
   Task* owner = live_task(task, owner_tid);
   if (owner == nullptr) {
     return Errno{ESRCH};

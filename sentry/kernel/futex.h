@@ -3,11 +3,11 @@
 // a dying thread. syscalls/sys_futex.cc decodes the syscalls and calls the
 // operations declared here.
 //
-// NOTE: the sentry reads and then writes a futex word in two steps, since
-// it cannot run an atomic compare-and-exchange in guest memory. Linux's
-// updates of the word (the FUTEX_WAITERS bit, a PI hand-off, FUTEX_WAKE_OP's
-// operation, the robust list's FUTEX_OWNER_DIED) are atomic; here a guest
-// thread that changes the word between the two steps loses its change.
+// NOTE: apart from setting FUTEX_WAITERS on a PI word, which is atomic,
+// the sentry reads and then writes a futex word in two steps. That is safe
+// for the PI protocol (see lock_pi_atomic) but not for FUTEX_WAKE_OP's
+// operation, whose result a guest thread changing the word at the same
+// time can overwrite; glibc no longer uses FUTEX_WAKE_OP.
 //
 // NOTE: priority inheritance itself has no effect: the sandbox gives its
 // tasks no real-time priorities to lend. The word protocol (owner tid,

@@ -3,6 +3,7 @@
 // FUTEX_WAITERS, FUTEX_OWNER_DIED, EDEADLK, ESRCH, EPERM, the timeout
 // clocks), and glibc's PTHREAD_PRIO_INHERIT mutexes under contention.
 #include <linux/futex.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
@@ -156,6 +157,93 @@ static void check_held_by_another_thread(void) {
   show_hex("  the word", held_word);
 }
 
+// FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI, which move a condition
+// waiter onto a PI lock.
+static unsigned int condition_word;
+static unsigned int pi_lock_word;
+static unsigned int other_pi_word;
+
+struct requeue_waiter {
+  pthread_t thread;
+  pid_t tid;
+  long result;
+  int error;
+  bool held_lock;
+  long unlock_result;
+};
+
+static void* wait_requeue_pi(void* argument) {
+  struct requeue_waiter* waiter = argument;
+  waiter->tid = gettid_now();
+  struct timespec deadline = in_ms(CLOCK_MONOTONIC, 5000);
+  waiter->result = futex(&condition_word, FUTEX_WAIT_REQUEUE_PI_PRIVATE, 0, &deadline,
+                         &pi_lock_word, 0);
+  waiter->error = errno;
+  waiter->held_lock = (pi_lock_word & FUTEX_TID_MASK) == (unsigned)waiter->tid;
+  if (waiter->result == 0) {
+    waiter->unlock_result = futex(&pi_lock_word, FUTEX_UNLOCK_PI_PRIVATE, 0, NULL, NULL, 0);
+  }
+  return NULL;
+}
+
+// A FUTEX_WAKE of a word with a requeue-PI waiter fails with EINVAL, so it
+// tells whether the waiter is queued yet without waking it.
+static void wait_until_queued(void) {
+  for (int attempt = 0; attempt < 5000; attempt++) {
+    if (futex(&condition_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0) == -1) {
+      return;
+    }
+    usleep(1000);
+  }
+}
+
+static void show_requeue_waiter(const struct requeue_waiter* waiter) {
+  show_result("  the waiter's FUTEX_WAIT_REQUEUE_PI", waiter->result, waiter->error);
+  show_bool("  it held the PI lock on return", waiter->held_lock);
+  show_value("  its FUTEX_UNLOCK_PI", waiter->unlock_result);
+}
+
+static void check_requeue_pi(void) {
+  struct timespec deadline = in_ms(CLOCK_MONOTONIC, 20);
+  SHOW("FUTEX_WAIT_REQUEUE_PI until 20 ms from now",
+       futex(&condition_word, FUTEX_WAIT_REQUEUE_PI_PRIVATE, 0, &deadline, &pi_lock_word, 0));
+  deadline = in_ms(CLOCK_REALTIME, 20);
+  SHOW("FUTEX_WAIT_REQUEUE_PI with FUTEX_CLOCK_REALTIME until 20 ms from now",
+       futex(&condition_word, FUTEX_WAIT_REQUEUE_PI_PRIVATE | FUTEX_CLOCK_REALTIME, 0, &deadline,
+             &pi_lock_word, 0));
+
+  // A free lock: the first waiter takes it at once.
+  struct requeue_waiter first = {0};
+  pthread_create(&first.thread, NULL, wait_requeue_pi, &first);
+  wait_until_queued();
+  SHOW("FUTEX_WAKE of a requeue-PI waiter", futex(&condition_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0));
+  SHOW("FUTEX_CMP_REQUEUE of a requeue-PI waiter",
+       futex(&condition_word, FUTEX_CMP_REQUEUE_PRIVATE, 1, (void*)1, &other_pi_word, 0));
+  SHOW("FUTEX_CMP_REQUEUE_PI onto another PI word",
+       futex(&condition_word, FUTEX_CMP_REQUEUE_PI_PRIVATE, 1, (void*)1, &other_pi_word, 0));
+  SHOW("FUTEX_CMP_REQUEUE_PI onto the free lock",
+       futex(&condition_word, FUTEX_CMP_REQUEUE_PI_PRIVATE, 1, (void*)1, &pi_lock_word, 0));
+  pthread_join(first.thread, NULL);
+  show_requeue_waiter(&first);
+  show_hex("  the lock word after its unlock", pi_lock_word);
+
+  // A held lock: the waiter is moved onto it and gets it at the unlock.
+  futex(&pi_lock_word, FUTEX_LOCK_PI_PRIVATE, 0, NULL, NULL, 0);
+  struct requeue_waiter second = {0};
+  pthread_create(&second.thread, NULL, wait_requeue_pi, &second);
+  wait_until_queued();
+  SHOW("FUTEX_CMP_REQUEUE_PI onto the caller's lock, moving 0 more",
+       futex(&condition_word, FUTEX_CMP_REQUEUE_PI_PRIVATE, 1, (void*)0, &pi_lock_word, 0));
+  show_flags("  the lock word's flags", pi_lock_word);
+  SHOW("FUTEX_WAKE of the condition word now",
+       futex(&condition_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0));
+  SHOW("FUTEX_UNLOCK_PI, handing the lock over",
+       futex(&pi_lock_word, FUTEX_UNLOCK_PI_PRIVATE, 0, NULL, NULL, 0));
+  pthread_join(second.thread, NULL);
+  show_requeue_waiter(&second);
+  show_hex("  the lock word after its unlock", pi_lock_word);
+}
+
 enum { kThreads = 4, kRounds = 5000 };
 
 static pthread_mutex_t pi_mutex;
@@ -205,6 +293,7 @@ int main(void) {
   check_free_and_own_word();
   check_dead_owner();
   check_held_by_another_thread();
+  check_requeue_pi();
   check_pthread_pi_mutex();
   return finish_checks();
 }
