@@ -250,7 +250,7 @@ Result<int64_t> sys_futex_wait(kernel::Task& task, const SyscallArgs& args) {
 }
 
 // futex_requeue(waiters[2], flags, nr_wake, nr_requeue): the first entry's
-// val is the value its word must hold.
+// val is the value its word must contain.
 Result<int64_t> sys_futex_requeue(kernel::Task& task, const SyscallArgs& args) {
   GuestAddr waiters = args.addr(0);
   uint32_t flags = args.u32(1);

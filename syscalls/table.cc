@@ -267,7 +267,7 @@ constexpr SyscallEntry kTable[] = {
     row(199, "fremovexattr", {kFd, kString}, Support::kPartial, "no filesystem stores attributes: EROFS on every mount but a pipe's, EOPNOTSUPP there", sys_fremovexattr),
     row(200, "tkill", {kInt, kSignal}, Support::kFull, "", sys_tkill),
     row(201, "time", {kPtr}, Support::kFull, "", sys_time),
-    row(202, "futex", {kPtr, kFutexOp, kInt, kPtr, kPtr, kHex}, Support::kPartial, "every command and flag with Linux's errnos, shared words keyed by file or shared memory across processes; word updates are not atomic against guest threads running at the same time, and priority inheritance has no effect (no real-time priorities)", sys_futex),
+    row(202, "futex", {kPtr, kFutexOp, kInt, kPtr, kPtr, kHex}, Support::kPartial, "FUTEX_WAKE_OP's operation is not atomic against guest threads writing the word at the same time; priority inheritance changes no priority (the sandbox has no real-time priorities); a writable private file mapping's words are keyed by address even before they are written", sys_futex),
     row(203, "sched_setaffinity", {kInt, kUint, kPtr}, Support::kFull, "the mask is applied to the guest thread's host thread", sys_sched_setaffinity),
     row(204, "sched_getaffinity", {kInt, kUint, kPtr}, Support::kFull, "", sys_sched_getaffinity),
     row(205, "set_thread_area", {kPtr}, kNotInLinux),

@@ -383,9 +383,9 @@ Result<void> PtraceAddressSpace::residency(GuestAddr addr, uint64_t length, Gues
 
 Result<void> PtraceAddressSpace::atomic_or_u32(GuestAddr addr, uint32_t bits) {
   // The host's FUTEX_WAKE_OP applies its operation to the second word
-  // atomically; no host task waits on guest words, so it wakes nobody.
-  // Each set bit is one operation, since an operand holds only 12 bits
-  // unless it is a shift.
+  // atomically, and it wakes no task because none waits on guest words in
+  // the host. Each set bit takes one call, since an operand has only 12
+  // bits unless it is a shift.
   for (uint32_t bit = 0; bit < 32; ++bit) {
     if ((bits & (uint32_t{1} << bit)) == 0) {
       continue;

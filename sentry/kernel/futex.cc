@@ -211,8 +211,8 @@ Result<int> lock_pi_atomic(Task& task, GuestAddr word, const FutexKey& key, Task
   }
 
   if (owner_tid == 0) {
-    // Nobody holds it (the waiters or owner-died bit sent the caller
-    // here): take it, keeping FUTEX_OWNER_DIED for the new owner to see.
+    // The lock is free (the waiters or owner-died bit sent the caller
+    // here). Take it, keeping FUTEX_OWNER_DIED for the new owner to see.
     uint32_t taken = (value & FUTEX_OWNER_DIED) | static_cast<uint32_t>(locker.tid());
     if (set_waiters) {
       taken |= FUTEX_WAITERS;
@@ -569,8 +569,8 @@ Result<int64_t> futex_unlock_pi(Task& task, GuestAddr word, bool shared) {
     TRY(hand_off_pi(futexes, *next, 0));
     return 0;
   }
-  // Nobody waits in the kernel: the lock is free, and FUTEX_OWNER_DIED
-  // goes with the owner who saw it.
+  // No task waits in the kernel, so the lock becomes free. FUTEX_OWNER_DIED
+  // is cleared too, since the owner that saw it has dealt with it.
   TRY(task.copy_out(word, uint32_t{0}));
   return 0;
 }
@@ -610,8 +610,8 @@ Result<int64_t> futex_wait_requeue_pi(Task& task, GuestAddr word, bool shared, u
   if (reason == WakeReason::kTimedOut) {
     return Errno{ETIMEDOUT};
   }
-  // After a requeue a restart would find the first word changed; Linux
-  // returns that answer at once.
+  // After a requeue a restart would find the first word changed, so Linux
+  // returns EAGAIN at once.
   return waiter.requeued ? Errno{EAGAIN} : Errno{ERESTARTNOINTR};
 }
 

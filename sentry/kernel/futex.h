@@ -5,9 +5,9 @@
 //
 // NOTE: apart from setting FUTEX_WAITERS on a PI word, which is atomic,
 // the sentry reads and then writes a futex word in two steps. That is safe
-// for the PI protocol (see lock_pi_atomic) but not for FUTEX_WAKE_OP's
-// operation, whose result a guest thread changing the word at the same
-// time can overwrite; glibc no longer uses FUTEX_WAKE_OP.
+// for the PI protocol (see lock_pi_atomic). It is not for FUTEX_WAKE_OP,
+// because a guest thread that changes the word at the same time can lose
+// its change. glibc no longer uses FUTEX_WAKE_OP.
 //
 // NOTE: priority inheritance itself has no effect: the sandbox gives its
 // tasks no real-time priorities to lend. The word protocol (owner tid,
@@ -32,10 +32,11 @@ namespace ward::kernel {
 
 class Task;
 
-// What makes two futex words the same word. A private word, or one in a
-// private mapping, is its address in one address space. A word in a
-// MAP_SHARED mapping is its offset in the file or shared anonymous memory
-// behind the mapping, so that processes mapping it at any address meet.
+// The identity of a futex word. A word keyed with FUTEX_PRIVATE_FLAG, or
+// one in private memory, is its address in one address space. A word in a
+// MAP_SHARED mapping (or a read-only private file mapping) is its offset
+// in the file or shared anonymous memory behind the mapping, so that
+// processes mapping it at any address meet.
 // A word in private memory keyed without FUTEX_PRIVATE_FLAG is its address
 // too, but Linux marks such a key, so that it never meets the same word
 // keyed with the flag.
@@ -90,8 +91,8 @@ class FutexTable {
   // Takes `waiter` off its queue and makes its task runnable.
   void wake(FutexWaiter& waiter);
 
-  // The task the kernel holds as owner of the PI futex `key` while tasks
-  // wait for it; null when none is recorded.
+  // The task recorded as owner of the PI futex `key` while tasks wait for
+  // it, or null.
   Task* pi_owner(const FutexKey& key) const;
   void set_pi_owner(const FutexKey& key, Task* owner);
   // Forgets the owner of `key` once no task waits for it.
@@ -137,10 +138,10 @@ struct FutexWaitvEntry {
 Result<int64_t> futex_waitv(Task& task, const std::vector<FutexWaitvEntry>& entries,
                             std::optional<TimePoint> deadline);
 
-// What a thread leaving its address space (exit, a fatal signal, execve)
-// does to futexes: walks its robust list, marking each lock it holds with
-// FUTEX_OWNER_DIED and waking a waiter, then hands each PI lock it owns to
-// the first waiter. Then forgets the robust list.
+// Releases the futexes of a thread that leaves its address space (exit, a
+// fatal signal, execve). It walks the robust list, marking each lock the
+// thread owns with FUTEX_OWNER_DIED and waking a waiter, and hands each PI
+// lock it owns to the first waiter. Then it forgets the robust list.
 void release_futexes(Task& task);
 
 // CLONE_CHILD_CLEARTID's wake of one waiter on the cleared tid word.

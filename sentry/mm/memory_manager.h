@@ -37,9 +37,8 @@ struct MappedFileInfo {
 };
 
 // The memory behind one MAP_SHARED | MAP_ANONYMOUS mapping. Every VMA
-// that maps it (after a split, an mremap or a fork) holds the same object,
-// which is how shared futex words in two processes are told to be the same
-// word.
+// that maps it (after a split, an mremap or a fork) points to the same
+// object, which futex keys use to find the same word in two processes.
 struct SharedAnonymousMemory {};
 
 struct Vma {

@@ -18,10 +18,12 @@ static long futex(void* word, int operation, unsigned int value, const void* tim
   return syscall(SYS_futex, word, operation, value, timeout, other, value3);
 }
 
-// How many tasks wait on `word`, without waking them: a requeue of up to
-// `most` waiters onto the word itself. Nobody else touches the word then.
-static long count_waiters(int* word, int most) {
-  return futex(word, FUTEX_CMP_REQUEUE_PRIVATE, 0, (void*)(long)most, word, (unsigned)*word);
+// Counts the tasks waiting on `word` without waking them: a requeue of up
+// to `max_count` waiters onto the word itself. No other thread changes the
+// word meanwhile.
+static long count_waiters(int* word, int max_count) {
+  return futex(word, FUTEX_CMP_REQUEUE_PRIVATE, 0, (void*)(long)max_count, word,
+               (unsigned)*word);
 }
 
 // Waits until `count` tasks wait on `word`; about 5 s at most.

@@ -186,8 +186,8 @@ static void* wait_requeue_pi(void* argument) {
   return NULL;
 }
 
-// A FUTEX_WAKE of a word with a requeue-PI waiter fails with EINVAL, so it
-// tells whether the waiter is queued yet without waking it.
+// Waits until the requeue-PI waiter is queued. A FUTEX_WAKE of a word with
+// such a waiter fails with EINVAL and wakes nobody, so it is the probe.
 static void wait_until_queued(void) {
   for (int attempt = 0; attempt < 5000; attempt++) {
     if (futex(&condition_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0) == -1) {

@@ -1,8 +1,8 @@
 // Robust mutexes: the kernel walks a dying thread's robust list and marks
 // each lock it held with FUTEX_OWNER_DIED, so the next locker gets
-// EOWNERDEAD. Owners that end by pthread_exit, by a SIGKILL of their
-// process and by execve; plain and PI robust mutexes; a waiter blocked at
-// the time of death; and get_robust_list of another process.
+// EOWNERDEAD. The owners end by pthread_exit, by a SIGKILL of their process
+// or by execve, with plain and PI robust mutexes. One case has a waiter
+// blocked at the time of death, and one reads another process's list.
 #include <limits.h>
 #include <stddef.h>
 #include <linux/futex.h>

@@ -1,7 +1,8 @@
 // Shared futexes: a futex word in MAP_SHARED memory (anonymous, memfd, a
 // file) is the same word wherever and in whichever process it is mapped,
-// unless FUTEX_PRIVATE_FLAG asks for the address instead. A private
-// mapping's word is private. Also a process-shared mutex and semaphore
+// unless FUTEX_PRIVATE_FLAG keys it by its address instead. A word in
+// private anonymous memory is private, while an unwritten private file
+// mapping shows the file's word. Also a process-shared mutex and semaphore
 // across fork. With the argument `memfd`, only the memfd views.
 #include <fcntl.h>
 #include <linux/futex.h>
