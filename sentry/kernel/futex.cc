@@ -351,7 +351,18 @@ Result<int64_t> futex_wait(Task& task, GuestAddr word, bool shared, uint32_t exp
   if (waiter.woken) {
     return 0;
   }
-  return reason == WakeReason::kTimedOut ? Errno{ETIMEDOUT} : Errno{ERESTARTSYS};
+  if (reason == WakeReason::kTimedOut) {
+    return Errno{ETIMEDOUT};
+  }
+  if (!deadline) {
+    return Errno{ERESTARTSYS};
+  }
+  // With a timeout Linux restarts only through restart_syscall, which
+  // waits on to the same deadline; a signal handler makes the call EINTR.
+  task.set_restart_function([=](Task& restarted) {
+    return futex_wait(restarted, word, shared, expected, deadline, bitset);
+  });
+  return Errno{ERESTART_RESTARTBLOCK};
 }
 
 Result<int64_t> futex_wake(Task& task, GuestAddr word, bool shared, int32_t count,

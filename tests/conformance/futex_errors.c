@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -230,6 +231,50 @@ static void check_requeue_with_waiters(void) {
   show_value("waiters whose FUTEX_WAIT returned 0", succeeded);
 }
 
+static void on_signal(int signal) { (void)signal; }
+
+struct timed_waiter {
+  pthread_t thread;
+  int* word;
+  const struct timespec* timeout;
+  long result;
+  int error;
+};
+
+static void* wait_with_timeout(void* argument) {
+  struct timed_waiter* waiter = argument;
+  waiter->result = futex(waiter->word, FUTEX_WAIT_PRIVATE, 0, waiter->timeout, NULL, 0);
+  waiter->error = errno;
+  return NULL;
+}
+
+// A signal handler with SA_RESTART restarts a FUTEX_WAIT without a timeout
+// but ends one with a timeout with EINTR.
+static void check_signal_restart(void) {
+  struct sigaction action = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+  sigaction(SIGUSR1, &action, NULL);
+  static int word;
+  struct timespec timeout = {5, 0};
+
+  struct timed_waiter timed = {.word = &word, .timeout = &timeout};
+  pthread_create(&timed.thread, NULL, wait_with_timeout, &timed);
+  wait_for_waiters(&word, 1);
+  pthread_kill(timed.thread, SIGUSR1);
+  pthread_join(timed.thread, NULL);
+  show_result("FUTEX_WAIT with a timeout, after a SA_RESTART handler", timed.result, timed.error);
+
+  struct timed_waiter untimed = {.word = &word, .timeout = NULL};
+  pthread_create(&untimed.thread, NULL, wait_with_timeout, &untimed);
+  wait_for_waiters(&word, 1);
+  pthread_kill(untimed.thread, SIGUSR1);
+  usleep(20000);
+  wait_for_waiters(&word, 1);
+  futex(&word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+  pthread_join(untimed.thread, NULL);
+  show_result("FUTEX_WAIT without a timeout, after a SA_RESTART handler, then woken",
+              untimed.result, untimed.error);
+}
+
 static void check_robust_list_calls(void) {
   struct robust_list_head* head = NULL;
   size_t length = 0;
@@ -250,6 +295,7 @@ int main(void) {
   check_wake_op_operations();
   check_wake_op_comparisons();
   check_requeue_with_waiters();
+  check_signal_restart();
   check_robust_list_calls();
   return finish_checks();
 }
