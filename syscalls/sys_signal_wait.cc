@@ -48,7 +48,9 @@ Result<int64_t> sys_rt_sigreturn(kernel::Task& task, const SyscallArgs&) {
   task.regs() = restored->regs;
   task.set_signal_mask(restored->mask);
   // The altstack comes back as sigaltstack would set it; a frame that asks
-  // for an invalid one leaves the current one alone, as Linux does.
+  // for an invalid one leaves the current one alone, as Linux does. Linux
+  // judges "on the stack" at the handler's stack pointer, not the restored
+  // one, so a handler that re-armed the stack it runs on keeps its change.
   kernel::GuestSignalStack& stack = task.signal_stack();
   int mode = restored->altstack.flags & ~static_cast<int>(1U << 31);
   bool on_current = stack.size != 0 && current.rsp > stack.sp && current.rsp - stack.sp <= stack.size;

@@ -126,7 +126,7 @@ constexpr SyscallEntry kTable[] = {
     row(58, "vfork", {}, Support::kFull, "", sys_vfork),
     row(59, "execve", {kPath, kStringArray, kEnvArray}, Support::kPartial, "set-user-ID and set-group-ID bits on the program are ignored and AT_SECURE is always 0", sys_execve),
     row(60, "exit", {kInt}, Support::kFull, "", sys_exit),
-    row(61, "wait4", {kInt, kPtr, kHex, kPtr}, Support::kFull, "", sys_wait4),
+    row(61, "wait4", {kInt, kPtr, kHex, kPtr}, Support::kPartial, "no core files are written, so the core bit (WCOREDUMP) is never set", sys_wait4),
     row(62, "kill", {kInt, kSignal}, Support::kFull, "", sys_kill),
     row(63, "uname", {kPtr}, Support::kFull, "", sys_uname),
     row(64, "semget", {kInt, kInt, kHex}),

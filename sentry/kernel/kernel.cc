@@ -83,6 +83,9 @@ Result<void> Kernel::start_init(InitProcess init) {
   init_ = &group;
   Task& task = create_task(group, std::move(init.creds), nullptr, std::move(init.fdtable),
                            std::move(init.fs));
+  // Linux's first task has no alternate stack and stored flags 0, which
+  // forks inherit; only a new thread starts with SS_DISABLE stored.
+  task.signal_stack().flags = 0;
   task.start(std::move(init.startup));
   return ok();
 }

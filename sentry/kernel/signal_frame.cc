@@ -34,22 +34,45 @@ constexpr uint64_t kFlagResume = 0x10000;
 constexpr uint64_t kRestorableFlags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 |
                                       0x10000 | 0x40000;
 
-// The trap number of a page fault, which SIGSEGV and SIGBUS come from.
+// x86 exception vectors that the frame's trapno reports: a page fault
+// (SIGSEGV, SIGBUS), an invalid opcode (SIGILL ILL_ILLOPN), int3 (SIGTRAP
+// SI_KERNEL) and a general protection fault (SIGSEGV SI_KERNEL). A divide
+// error (SIGFPE FPE_INTDIV) is vector 0, the value a frame starts with.
 constexpr uint64_t kPageFaultTrap = 14;
+constexpr uint64_t kInvalidOpcodeTrap = 6;
+constexpr uint64_t kBreakpointTrap = 3;
+constexpr uint64_t kGeneralProtectionTrap = 13;
+
+// The vector a fault signal came from, or 0 when the siginfo does not say.
+uint64_t trap_number(const siginfo_t& info) {
+  if (info.si_code == SI_KERNEL) {
+    switch (info.si_signo) {
+      case SIGTRAP:
+        return kBreakpointTrap;
+      case SIGSEGV:
+        return kGeneralProtectionTrap;
+      default:
+        return 0;
+    }
+  }
+  if (info.si_code <= 0) {
+    return 0;  // sent by a process (SI_USER, SI_QUEUE, SI_TKILL)
+  }
+  switch (info.si_signo) {
+    case SIGSEGV:
+    case SIGBUS:
+      return kPageFaultTrap;
+    case SIGILL:
+      return info.si_code == ILL_ILLOPN ? kInvalidOpcodeTrap : 0;
+    default:
+      return 0;
+  }
+}
 
 uint64_t round_down(uint64_t value, uint64_t alignment) { return value & ~(alignment - 1); }
 
 bool on_stack(uint64_t sp, const GuestSignalStack& stack) {
   return stack.size != 0 && sp > stack.sp && sp - stack.sp <= stack.size;
-}
-
-// The altstack as a frame records it: its flags say whether the handler
-// interrupted code running on it.
-GuestSignalStack saved_altstack(const GuestSignalStack& stack, uint64_t sp) {
-  GuestSignalStack saved = stack;
-  int state = stack.size == 0 ? SS_DISABLE : (on_stack(sp, stack) ? SS_ONSTACK : 0);
-  saved.flags = (stack.flags & ~(SS_DISABLE | SS_ONSTACK)) | state;
-  return saved;
 }
 
 GuestSigcontext sigcontext_from(const platform::Registers& regs, const SignalDelivery& delivery,
@@ -77,11 +100,9 @@ GuestSigcontext sigcontext_from(const platform::Registers& regs, const SignalDel
   context.gs = static_cast<uint16_t>(regs.gs);
   context.fs = static_cast<uint16_t>(regs.fs);
   context.ss = static_cast<uint16_t>(regs.ss);
-  bool page_fault = delivery.info.si_code > 0 &&
-                    (delivery.signal == SIGSEGV || delivery.signal == SIGBUS);
-  if (page_fault) {
+  context.trapno = trap_number(delivery.info);
+  if (context.trapno == kPageFaultTrap) {
     // NOTE: the hardware error code is not reported by ptrace; err stays 0.
-    context.trapno = kPageFaultTrap;
     context.cr2 = reinterpret_cast<uint64_t>(delivery.info.si_addr);
   }
   context.oldmask = delivery.mask_to_restore;
@@ -125,7 +146,11 @@ Result<void> push_signal_frame(
   GuestRtSigframe frame{};
   frame.restorer = delivery.action.restorer;
   frame.ucontext.flags = kUcSigcontextSs | kUcStrictRestoreSs | (xsave.empty() ? 0 : kUcFpXstate);
-  frame.ucontext.stack = saved_altstack(delivery.altstack, regs.rsp);
+  // The frame records the altstack with the flags sigaltstack stored (0,
+  // SS_DISABLE or SS_AUTODISARM), never SS_ONSTACK, even for a handler that
+  // interrupted code running on the stack: Linux has saved the stored flags
+  // since 4.7, so that rt_sigreturn can re-arm an SS_AUTODISARM stack.
+  frame.ucontext.stack = delivery.altstack;
   frame.ucontext.mcontext = sigcontext_from(regs, delivery, fpstate);
   frame.ucontext.sigmask = delivery.mask_to_restore;
   frame.info = delivery.info;

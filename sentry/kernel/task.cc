@@ -139,7 +139,10 @@ Result<void> Task::prepare_for_exec() {
     }
   }
   group.set_signal_handlers(std::move(handlers));
-  signal_stack_ = GuestSignalStack{};
+  // The alternate stack lies in the old image. Linux drops its address and
+  // size but keeps the stored flags, which a handler's frame shows.
+  signal_stack_.sp = 0;
+  signal_stack_.size = 0;
 
   // An fd table shared with another process (CLONE_FILES) is copied, so
   // that close-on-exec closes only this process's descriptors.

@@ -166,6 +166,11 @@ void Task::deliver_signals() {
       case DefaultAction::kContinue:
         continue;
       case DefaultAction::kStop:
+        // The terminal's stop signals are discarded in an orphaned process
+        // group, which nothing would continue; SIGSTOP always stops.
+        if (signal != SIGSTOP && is_orphaned_process_group(kernel(), group_->pgid())) {
+          continue;
+        }
         begin_group_stop(*group_, signal);
         continue;
       case DefaultAction::kTerminate:

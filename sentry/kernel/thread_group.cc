@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "sentry/kernel/cpu_usage.h"
+#include "sentry/kernel/kernel.h"
 #include "sentry/kernel/process_handle.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/timers.h"
@@ -89,10 +90,25 @@ void ThreadGroup::remove_child(ThreadGroup& child) {
   children_.erase(std::remove(children_.begin(), children_.end(), &child), children_.end());
 }
 
+bool is_orphaned_process_group(Kernel& kernel, pid_t pgid) {
+  for (ThreadGroup* member : kernel.thread_groups()) {
+    if (member->pgid() != pgid || member->finished()) {
+      continue;
+    }
+    const ThreadGroup* parent = member->parent();
+    if (parent != nullptr && parent->pgid() != pgid && parent->sid() == member->sid()) {
+      return false;
+    }
+  }
+  return true;
+}
+
 int signal_wait_status(int signal) {
-  // Signals whose default action dumps core set WCOREFLAG; ward writes no
-  // core file, but the status says what Linux's would.
-  return default_action(signal) == DefaultAction::kCoreDump ? signal | 0x80 : signal;
+  // Linux sets WCOREFLAG (0x80) only once it has written a core file, which
+  // it skips under RLIMIT_CORE 0 or an unwritable directory.
+  // NOTE: ward writes no core files, so the core bit stays clear and wait
+  // reports CLD_KILLED, never CLD_DUMPED, for the core-dumping signals too.
+  return signal;
 }
 
 }  // namespace ward::kernel

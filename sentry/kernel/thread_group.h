@@ -203,6 +203,13 @@ class ThreadGroup {
   std::shared_ptr<ProcessHandle> handle_;
 };
 
+// Whether the process group `pgid` is orphaned: no living member has a
+// parent in another group of the same session, so no shell can continue it
+// after a stop. A parent outside the sandbox counts as another session. Like
+// a pid namespace's init, the sandbox's first process is an ordinary parent
+// here.
+bool is_orphaned_process_group(Kernel& kernel, pid_t pgid);
+
 // The wait(2) status of an exit with `code` and of a death by `signal`.
 constexpr int exit_wait_status(int code) { return (code & 0xff) << 8; }
 int signal_wait_status(int signal);

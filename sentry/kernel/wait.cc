@@ -117,10 +117,19 @@ Result<std::optional<WaitResult>> wait_for_child(Task& task, const WaitRequest& 
     if ((request.options & WNOHANG) != 0) {
       return std::optional<WaitResult>();
     }
+    // Linux looks at the children again after every wake-up and fails with
+    // ERESTARTSYS only when none is ready: a child's death both queues
+    // SIGCHLD and wakes the parent, and then the dead child is reported,
+    // not EINTR.
     Waiter waiter(task.scheduler());
     waiter.watch(task.thread_group().child_events());
     if (task.block(waiter) == WakeReason::kInterrupted) {
-      return Errno{ERESTARTSYS};
+      any_match = false;
+      if (auto result = find_ready_child(task, request, any_match)) {
+        return result;
+      }
+      return any_match ? Result<std::optional<WaitResult>>(Errno{ERESTARTSYS})
+                       : Result<std::optional<WaitResult>>(Errno{ECHILD});
     }
   }
 }
