@@ -161,7 +161,11 @@ def kill_session(session_id, rounds=50):
         time.sleep(LEAK_POLL_SECONDS)
 
 
-def _collect_leaks(session_id):
+def collect_leaks(session_id):
+    """Wait up to LEAK_GRACE_SECONDS for the session to empty, then kill and describe what is left.
+
+    Returns one description per process still alive, or [] when none is.
+    """
     deadline = time.monotonic() + LEAK_GRACE_SECONDS
     members = live_session_members(session_id)
     while members and time.monotonic() < deadline:
@@ -281,7 +285,7 @@ def _supervise(process, session_id, timeout_seconds, stdin_bytes):
         kill_session(session_id)
         process.wait()
     if not timed_out:
-        leaked = _collect_leaks(session_id)
+        leaked = collect_leaks(session_id)
 
     # With the session gone, only a process that left it can still have the
     # output pipes open, and the readers would wait for it forever.

@@ -16,16 +16,22 @@ import difflib
 import hashlib
 import os
 import shutil
+import signal
 import stat
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 # Keep the source tree free of __pycache__ folders.
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "conformance"))
 from guarded_run import (  # noqa: E402
+    collect_leaks,
     install_sigterm_handler,
+    kill_session,
+    live_session_members,
     native_status,
     run_guarded,
     ward_status,
@@ -46,6 +52,8 @@ FIXED_ENVIRONMENT = {
 }
 
 BUSYBOX = "/bin/busybox"
+DASH = "/bin/dash"
+PERL = "/usr/bin/perl"
 PYTHON = "/usr/bin/python3"
 
 
@@ -389,6 +397,157 @@ def case_shell_kill_self(case):
         raise CaseFailed(f"expected ward's exit code 139, got {result.returncode}")
     if not decode(result.stderr).startswith("ward: /bin/sh killed by signal 11 "):
         raise CaseFailed(f"expected ward's message about signal 11 on stderr\n{describe(result)}")
+
+
+# Job control and process handling in a POSIX shell. The script runs a
+# pipeline into tac, a subshell, command substitution, a background job
+# with wait, and a trap on a signal the shell sends itself. Its last line
+# prints the status of a background job killed by SIGTERM (128 + 15).
+# Whether a shell also reports that job on stderr ("Terminated") depends
+# on when it notices the death, so that line discards stderr.
+# GNU tac copies a pipe into a temporary file, which ward's read-only root
+# cannot hold yet, so dash_jobs runs the script without that line.
+SHELL_PIPELINE_LINE = "for i in 1 2 3; do echo $i; done | tac\n"
+SHELL_JOBS_SCRIPT = """\
+(echo in subshell; exit 3); echo subshell status $?
+captured=$(echo captured; echo twice); echo "$captured"
+(sleep 0.2; echo background done) & echo started; wait; echo waited $?
+trap 'echo got TERM' TERM; kill -TERM $$; echo after trap
+trap - TERM
+{ sleep 5 & kill -TERM $!; wait $!; echo $?; } 2>/dev/null
+"""
+SHELL_PROCESS_SCRIPT = SHELL_PIPELINE_LINE + SHELL_JOBS_SCRIPT
+
+SHELL_PIPELINE_OUTPUT = b"3\n2\n1\n"
+SHELL_JOBS_OUTPUT = b"""\
+in subshell
+subshell status 3
+captured
+twice
+started
+background done
+waited 0
+got TERM
+after trap
+143
+"""
+
+
+def require_dash():
+    if not os.access(DASH, os.X_OK):
+        raise CaseSkipped(f"{DASH} is not installed (Debian package dash)")
+
+
+def case_dash_processes(case):
+    require_dash()
+    native, _ = expect_same_as_native(case, [DASH, "-c", SHELL_PROCESS_SCRIPT])
+    expect_stdout(native, SHELL_PIPELINE_OUTPUT + SHELL_JOBS_OUTPUT)
+
+
+def case_dash_jobs(case):
+    require_dash()
+    native, _ = expect_same_as_native(case, [DASH, "-c", SHELL_JOBS_SCRIPT])
+    expect_stdout(native, SHELL_JOBS_OUTPUT)
+
+
+def case_busybox_sh_processes(case):
+    # busybox sh runs its own tac applet, which keeps the lines in memory.
+    require_busybox()
+    native, _ = expect_same_as_native(case, [BUSYBOX, "sh", "-c", SHELL_PROCESS_SCRIPT])
+    expect_stdout(native, SHELL_PIPELINE_OUTPUT + SHELL_JOBS_OUTPUT)
+
+
+# 16 threads, a thread pool and a child process that writes to the
+# inherited stdout; every line is flushed so that the order is fixed.
+PYTHON_THREADS_SCRIPT = """\
+import concurrent.futures, subprocess, threading
+sums = [0] * 16
+def work(index):
+    sums[index] = sum(range(index * 1000))
+threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(sum(sums), flush=True)
+with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+    print(sum(pool.map(lambda x: x * x, range(100))), flush=True)
+print(subprocess.run(["echo", "hi"]).returncode, flush=True)
+"""
+
+
+def case_python_threads(case):
+    native, _ = expect_same_as_native(case, [PYTHON, "-c", PYTHON_THREADS_SCRIPT])
+    expect_stdout(native, b"619940000\n328350\nhi\n0\n")
+
+
+def case_perl_fork(case):
+    script = "my $p = fork; if ($p == 0) { exit 3 } waitpid($p, 0); print $? >> 8"
+    native, _ = expect_same_as_native(case, [PERL, "-e", script])
+    expect_stdout(native, b"3")
+
+
+# A bounded fork bomb: a binary tree of shells six levels deep, whose 64
+# leaves each run sleep, about 190 processes in all, each gone within
+# FORK_BOMB_SLEEP_SECONDS.
+FORK_BOMB_SLEEP_SECONDS = 20
+FORK_BOMB_SCRIPT = (
+    "tree() { if [ $1 -gt 0 ]; then tree $(($1 - 1)) & tree $(($1 - 1)) & wait; "
+    f"else sleep {FORK_BOMB_SLEEP_SECONDS}; fi; }}; tree 6"
+)
+# ward is killed once its session has this many processes, or after
+# FORK_BOMB_GROWTH_SECONDS; the case fails if the tree never reached
+# FORK_BOMB_MIN_PROCESSES, since then it proved nothing.
+FORK_BOMB_KILL_AT = 100
+FORK_BOMB_MIN_PROCESSES = 20
+FORK_BOMB_GROWTH_SECONDS = 15
+FORK_BOMB_POLL_SECONDS = 0.02
+
+
+def case_sigkill_fork_bomb(case):
+    """SIGKILL ward while its guest forks: no stub process may outlive it.
+
+    ward's stubs and the guest processes they run all belong to the
+    session ward starts in, so any member left after ward dies is a leak.
+    """
+    process = subprocess.Popen(
+        [case.ward, "do", "--", "/bin/sh", "-c", FORK_BOMB_SCRIPT],
+        cwd=case.work_directory,
+        env=FIXED_ENVIRONMENT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    session_id = process.pid
+    try:
+        peak = 0
+        deadline = time.monotonic() + FORK_BOMB_GROWTH_SECONDS
+        while time.monotonic() < deadline and process.poll() is None:
+            peak = max(peak, len(live_session_members(session_id)))
+            if peak >= FORK_BOMB_KILL_AT:
+                break
+            time.sleep(FORK_BOMB_POLL_SECONDS)
+        if process.poll() is not None:
+            raise CaseFailed(
+                f"ward exited with {process.returncode} before it was killed "
+                f"(at most {peak} processes in its session)"
+            )
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        leaked = collect_leaks(session_id)
+    except BaseException:
+        kill_session(session_id)
+        process.wait()
+        raise
+    if leaked:
+        listing = "\n  ".join(leaked)
+        raise CaseFailed(f"processes outlived ward's SIGKILL, now killed:\n  {listing}")
+    if peak < FORK_BOMB_MIN_PROCESSES:
+        raise CaseFailed(
+            f"the fork tree reached only {peak} processes in {FORK_BOMB_GROWTH_SECONDS} s, "
+            f"fewer than {FORK_BOMB_MIN_PROCESSES}"
+        )
 
 
 def case_missing_command(case):
