@@ -313,6 +313,28 @@ static void check_clone_children(void) {
   sigprocmask(SIG_UNBLOCK, &usr1, NULL);
 }
 
+// vfork suspends the parent until the child exits or execs, and the child
+// runs in the parent's memory meanwhile.
+static void check_vfork(void) {
+  static volatile int written_by_child;
+  written_by_child = 0;
+  pid_t child = vfork();
+  if (child == 0) {
+    written_by_child = 1;
+    _exit(4);
+  }
+  show_bool("vfork: the parent sees the child's write", written_by_child == 1);
+  reap("vfork child", child);
+
+  child = vfork();
+  if (child == 0) {
+    char* const argv[] = {"true", NULL};
+    execv("/bin/true", argv);
+    _exit(127);
+  }
+  reap("vfork and exec of /bin/true", child);
+}
+
 static void check_bad_inputs(void) {
   int status = 0;
   siginfo_t info;
@@ -348,6 +370,7 @@ int main(void) {
   check_stop_and_continue_waitid();
   check_orphaned_group_stops();
   check_clone_children();
+  check_vfork();
   check_bad_inputs();
   return finish_checks();
 }

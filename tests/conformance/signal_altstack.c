@@ -3,6 +3,7 @@
 // while it runs there and refuses changes with EPERM, a nested handler
 // stays on the stack below its caller, SS_AUTODISARM clears the stack for
 // the handler's duration, and every bad input gets its errno.
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -195,11 +196,53 @@ static void check_frame_without_altstack(void) {
   show_value("no alternate stack: uc_stack.ss_size", (long)inner.frame_stack_size);
 }
 
+static sigjmp_buf overflow_jump;
+static volatile int overflow_code;
+
+static void leave_overflow(int signal_number, siginfo_t* info, void* context) {
+  (void)signal_number;
+  (void)context;
+  overflow_code = info->si_code;
+  siglongjmp(overflow_jump, 1);
+}
+
+// A depth no stack reaches, which gives the recursion a base case.
+static volatile int unreachable_depth = 1 << 30;
+
+// Recurses until the stack runs out; the volatile buffer and the use of
+// the result after the call keep the compiler from removing the frames.
+__attribute__((noinline)) static int recurse_forever(int depth) {
+  if (depth == unreachable_depth) {
+    return 0;
+  }
+  volatile char frame[1024];
+  frame[0] = (char)depth;
+  return recurse_forever(depth + 1) + frame[0];
+}
+
+// The classic use of an alternate stack: a SIGSEGV from a stack overflow
+// can only be handled on another stack.
+static void check_stack_overflow(void) {
+  stack_t stack = {.ss_sp = altstack, .ss_size = ALTSTACK_BYTES, .ss_flags = 0};
+  sigaltstack(&stack, NULL);
+  install(SIGSEGV, leave_overflow, SA_ONSTACK);
+  for (int attempt = 1; attempt <= 2; attempt++) {
+    overflow_code = 0;
+    if (sigsetjmp(overflow_jump, 1) == 0) {
+      recurse_forever(0);
+    }
+    printf("stack overflow %d: caught, si_code is SEGV_MAPERR: %s\n", attempt,
+           overflow_code == SEGV_MAPERR ? "yes" : "no");
+  }
+  signal(SIGSEGV, SIG_DFL);
+}
+
 int main(void) {
   check_frame_without_altstack();
   altstack = mmap(NULL, ALTSTACK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   check_bad_inputs();
   check_handlers_on_the_stack();
   check_autodisarm();
+  check_stack_overflow();
   return finish_checks();
 }

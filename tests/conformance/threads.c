@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -180,11 +181,60 @@ static void check_fatal_signal_to_worker(void) {
   show_value("SIGTERM to a worker: signal", WTERMSIG(status));
 }
 
+// A counter in shared memory that the child's workers advance.
+static atomic_long* progress;
+
+static void* count_forever(void* argument) {
+  (void)argument;
+  for (;;) {
+    atomic_fetch_add(progress, 1);
+    sleep_ms(1);
+  }
+  return NULL;
+}
+
+// SIGSTOP stops every thread of a process and SIGCONT resumes them all:
+// the parent sees the workers' counter stand still, then move again.
+static void check_group_stop(void) {
+  progress = mmap(NULL, sizeof(*progress), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  pid_t child = fork();
+  if (child == 0) {
+    pthread_t workers[3];
+    for (int i = 0; i < 3; i++) {
+      pthread_create(&workers[i], NULL, count_forever, NULL);
+    }
+    for (;;) {
+      pause();
+    }
+  }
+  sleep_ms(50);
+  kill(child, SIGSTOP);
+  int status = 0;
+  EXPECT("waitpid reports the stopped multi-threaded child",
+         waitpid(child, &status, WUNTRACED) == child && WIFSTOPPED(status));
+  long stopped_at = atomic_load(progress);
+  sleep_ms(100);
+  show_bool("the workers stood still while stopped", atomic_load(progress) == stopped_at);
+
+  kill(child, SIGCONT);
+  EXPECT("waitpid reports it continued",
+         waitpid(child, &status, WCONTINUED) == child && WIFCONTINUED(status));
+  sleep_ms(100);
+  show_bool("the workers moved again after SIGCONT", atomic_load(progress) > stopped_at);
+
+  kill(child, SIGTERM);
+  waitpid(child, &status, 0);
+  show_bool("multi-threaded child killed by SIGTERM after the stop",
+            WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+  munmap(progress, sizeof(*progress));
+}
+
 int main(void) {
   check_barrier_and_joins();
   check_exit_from_worker();
   check_main_thread_leaves_first();
   check_raw_thread_exit();
   check_fatal_signal_to_worker();
+  check_group_stop();
   return finish_checks();
 }
