@@ -49,8 +49,8 @@ Result<int64_t> signal_thread(kernel::Task& task, kernel::Task& target, const si
   if (!kernel::may_signal(task, target.thread_group(), signal)) {
     return Errno{EPERM};
   }
-  if (signal != 0) {
-    kernel::send_signal_to_task(target, info);
+  if (signal != 0 && !kernel::send_signal_to_task(target, info)) {
+    return Errno{EAGAIN};  // the real-time queue is full
   }
   return 0;
 }
@@ -150,8 +150,8 @@ Result<int64_t> sys_rt_sigqueueinfo(kernel::Task& task, const SyscallArgs& args)
   if (!kernel::may_signal(task, *group, signal)) {
     return Errno{EPERM};
   }
-  if (signal != 0) {
-    kernel::send_signal_to_group(*group, info);
+  if (signal != 0 && !kernel::send_signal_to_group(*group, info)) {
+    return Errno{EAGAIN};  // the real-time queue is full
   }
   return 0;
 }

@@ -11,6 +11,8 @@ namespace {
 
 // The queue bound of real-time signals for a process, from its
 // RLIMIT_SIGPENDING.
+// NOTE: Linux counts the queued signals of every process of the same user
+// against the limit; ward counts one queue of one process.
 size_t max_queued(const ThreadGroup& group) {
   rlim_t limit = group.limit(RLIMIT_SIGPENDING).rlim_cur;
   return limit == RLIM_INFINITY ? SIZE_MAX : static_cast<size_t>(limit);
@@ -78,6 +80,24 @@ Task* pick_receiver(ThreadGroup& group, int signal) {
   return nullptr;
 }
 
+// Queues `info`, and returns false when a real-time signal finds the
+// queue full. Linux then fails the send, unless kill (SI_USER) sent it.
+// Such a signal is still marked pending, once, without a siginfo of its
+// own; here that one extra entry keeps the kill's siginfo.
+bool queue_signal(PendingSignals& pending, const siginfo_t& info, const ThreadGroup& group) {
+  int signal = info.si_signo;
+  if (pending.add(info, max_queued(group)) || signal < kFirstRealtimeSignal) {
+    return true;  // queued, or a standard signal coalesced with a pending one
+  }
+  if (info.si_code != SI_USER) {
+    return false;
+  }
+  if (!pending.has(signal)) {
+    pending.add(info, SIZE_MAX);
+  }
+  return true;
+}
+
 }  // namespace
 
 siginfo_t user_siginfo(int signal, const Task& sender, int code) {
@@ -89,43 +109,49 @@ siginfo_t user_siginfo(int signal, const Task& sender, int code) {
   return info;
 }
 
-void send_signal_to_task(Task& task, const siginfo_t& info, SignalSource source) {
+bool send_signal_to_task(Task& task, const siginfo_t& info, SignalSource source) {
   int signal = info.si_signo;
   ThreadGroup& group = task.thread_group();
   if (group.exiting()) {
-    return;
+    return true;
   }
   apply_job_control(group, signal);
   if (dropped_on_arrival(group, &task, signal, source)) {
-    return;
+    return true;
   }
   if (signal == SIGKILL) {
     group.begin_exit(signal_wait_status(SIGKILL));
-    return;
+    return true;
   }
-  task.pending().add(info, max_queued(group));
+  if (!queue_signal(task.pending(), info, group)) {
+    return false;
+  }
   if ((task.signal_mask() & signal_bit(signal)) == 0) {
     task.interrupt();
   }
+  return true;
 }
 
-void send_signal_to_group(ThreadGroup& group, const siginfo_t& info, SignalSource source) {
+bool send_signal_to_group(ThreadGroup& group, const siginfo_t& info, SignalSource source) {
   int signal = info.si_signo;
   if (group.exiting()) {
-    return;
+    return true;
   }
   apply_job_control(group, signal);
   if (dropped_on_arrival(group, group.leader(), signal, source)) {
-    return;
+    return true;
   }
   if (signal == SIGKILL) {
     group.begin_exit(signal_wait_status(SIGKILL));
-    return;
+    return true;
   }
-  group.shared_pending().add(info, max_queued(group));
+  if (!queue_signal(group.shared_pending(), info, group)) {
+    return false;
+  }
   if (Task* receiver = pick_receiver(group, signal)) {
     receiver->interrupt();
   }
+  return true;
 }
 
 bool may_signal(const Task& sender, ThreadGroup& target, int signal) {

@@ -19,12 +19,15 @@ enum class SignalSource {
 };
 
 // Sends `info` to one thread (tkill, tgkill, timers for one thread).
-void send_signal_to_task(Task& task, const siginfo_t& info,
+// Returns false when a real-time signal did not fit in the queue that
+// RLIMIT_SIGPENDING bounds, which sigqueue reports as EAGAIN; one sent by
+// kill (SI_USER) is still marked pending, as Linux does.
+bool send_signal_to_task(Task& task, const siginfo_t& info,
                          SignalSource source = SignalSource::kSandbox);
 
 // Sends `info` to a process: any of its tasks that does not block it takes
-// it.
-void send_signal_to_group(ThreadGroup& group, const siginfo_t& info,
+// it. Returns false as send_signal_to_task does.
+bool send_signal_to_group(ThreadGroup& group, const siginfo_t& info,
                           SignalSource source = SignalSource::kSandbox);
 
 // Whether `sender` may send `signal` to `target` (kill(2)'s EPERM rule).

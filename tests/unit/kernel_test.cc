@@ -132,7 +132,8 @@ TEST(KernelTest, FaultKillsTheProcessWithSigsegv) {
   int status = run_code(kNullLoad);
   ASSERT_TRUE(WIFSIGNALED(status));
   EXPECT_EQ(WTERMSIG(status), SIGSEGV);
-  EXPECT_TRUE(WCOREDUMP(status));
+  // Linux sets the core bit only after writing a core file; ward writes none.
+  EXPECT_FALSE(WCOREDUMP(status));
 }
 
 }  // namespace
