@@ -176,6 +176,10 @@ Result<pid_t> clone_task(Task& parent, const CloneRequest& request) {
     return Errno{EINTR};  // Linux refuses new threads in a dying group
   }
   TRY(check_process_limit(parent));
+  // The TLS base must be a user address, as for arch_prctl(ARCH_SET_FS).
+  if ((flags & CLONE_SETTLS) != 0 && request.tls >= kTaskSize) {
+    return Errno{EPERM};
+  }
 
   std::shared_ptr<mm::MemoryManager> mm =
       (flags & CLONE_VM) != 0 ? parent.mm_ref() : TRY(parent.mm().fork());

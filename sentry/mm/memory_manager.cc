@@ -406,12 +406,24 @@ Result<void> MemoryManager::protect(GuestAddr addr, uint64_t length, int prot) {
   if (!in_user_range(addr, *rounded) || !range_is_mapped(addr, *rounded)) {
     return Errno{ENOMEM};
   }
-  // NOTE: PROT_GROWSDOWN and PROT_GROWSUP are accepted but do not extend the
-  // change to the rest of a growing stack mapping, as Linux would.
-  int new_prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
   GuestAddr end = addr + *rounded;
 
-  TRY(space_->protect(addr, *rounded, new_prot));
+  // PROT_GROWSDOWN extends the change down to the start of a MAP_GROWSDOWN
+  // mapping and is EINVAL on any other; x86 has no upward-growing
+  // mappings, so PROT_GROWSUP is always EINVAL.
+  if ((prot & PROT_GROWSUP) != 0) {
+    return Errno{EINVAL};
+  }
+  if ((prot & PROT_GROWSDOWN) != 0) {
+    const Vma& first = std::prev(vmas_.upper_bound(addr.value()))->second;
+    if ((first.flags & MAP_GROWSDOWN) == 0) {
+      return Errno{EINVAL};
+    }
+    addr = first.start;
+  }
+  int new_prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
+
+  TRY(space_->protect(addr, end - addr, new_prot));
   split_at(addr);
   split_at(end);
   for (auto it = vmas_.lower_bound(addr.value()); it != vmas_.end() && it->second.start < end;

@@ -222,8 +222,28 @@ static void check_brk(void) {
   syscall(SYS_brk, start);
 }
 
+// PROT_GROWSDOWN applies only to a MAP_GROWSDOWN mapping, down to its
+// start; x86 has no upward-growing mappings.
+static void check_mprotect_grows(void) {
+  char* plain = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  SHOW("mprotect PROT_GROWSDOWN on a plain mapping",
+       mprotect(plain + PAGE, PAGE, PROT_READ | PROT_GROWSDOWN));
+  show_maps_permissions("the plain mapping after it", plain + PAGE);
+  SHOW("mprotect PROT_GROWSUP", mprotect(plain, PAGE, PROT_READ | PROT_GROWSUP));
+  munmap(plain, 2 * PAGE);
+
+  char* stack = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0);
+  SHOW("mprotect PROT_GROWSDOWN on a MAP_GROWSDOWN mapping",
+       mprotect(stack + 2 * PAGE, PAGE, PROT_READ | PROT_GROWSDOWN));
+  show_maps_permissions("its lowest page after it", stack);
+  show_maps_permissions("its highest page after it", stack + 3 * PAGE);
+  munmap(stack, 4 * PAGE);
+}
+
 int main(void) {
   check_anonymous_and_fixed();
+  check_mprotect_grows();
   check_file_mappings();
   check_shared_anonymous_and_madvise();
   check_mremap();
