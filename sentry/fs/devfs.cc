@@ -56,6 +56,8 @@ class DeviceFile final : public FileDescription {
     return FileDescription::readiness(mask);
   }
 
+  bool can_poll() override { return device_ == Device::kRandom; }
+
   Result<size_t> write(std::span<const std::byte> buffer, std::optional<int64_t>) override {
     switch (device_) {
       case Device::kFull:

@@ -78,11 +78,12 @@ class SyntheticDirectoryFile final : public FileDescription {
 class SnapshotFile final : public FileDescription {
  public:
   SnapshotFile(VirtualDentry location, uint32_t flags, std::string text, uint32_t poll_events,
-               uint32_t unread_poll_events)
+               uint32_t unread_poll_events, bool has_poll)
       : FileDescription(std::move(location), flags),
         text_(std::move(text)),
         poll_events_(poll_events | unread_poll_events),
-        read_poll_events_(poll_events) {}
+        read_poll_events_(poll_events),
+        has_poll_(has_poll) {}
 
   Result<size_t> read(std::span<std::byte> buffer, std::optional<int64_t> offset) override {
     poll_events_ = read_poll_events_;
@@ -108,10 +109,13 @@ class SnapshotFile final : public FileDescription {
 
   uint32_t readiness(uint32_t mask) override { return poll_events_ & (mask | POLLERR | POLLHUP); }
 
+  bool can_poll() override { return has_poll_; }
+
  private:
   std::string text_;
   uint32_t poll_events_;       // what poll reports now
   uint32_t read_poll_events_;  // what it reports after a read
+  bool has_poll_;
 };
 
 }  // namespace
@@ -211,7 +215,7 @@ Result<FileRef> GeneratedFile::open(const Caller& caller, const VirtualDentry& l
   // EACCES or EROFS.
   std::string text = TRY(generate_(caller));
   return FileRef(std::make_shared<SnapshotFile>(location, flags, std::move(text), poll_events_,
-                                                unread_poll_events_));
+                                                unread_poll_events_, has_poll_));
 }
 
 Result<std::string> read_host_file(const char* path) {

@@ -119,6 +119,7 @@ class GeneratedFile final : public SyntheticInode {
   void set_poll_events(uint32_t events, uint32_t unread_events = 0) {
     poll_events_ = events;
     unread_poll_events_ = unread_events;
+    has_poll_ = true;
   }
 
  protected:
@@ -131,6 +132,7 @@ class GeneratedFile final : public SyntheticInode {
   std::pair<uid_t, gid_t> owner_{0, 0};
   uint32_t poll_events_ = kDefaultPollEvents;
   uint32_t unread_poll_events_ = 0;
+  bool has_poll_ = false;  // whether set_poll_events gave it a poll method
 };
 
 // Reads a whole host file the sentry itself needs (/proc/cpuinfo and the

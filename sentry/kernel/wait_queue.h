@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <optional>
 #include <vector>
@@ -18,6 +19,7 @@ namespace ward::kernel {
 
 class Fiber;
 class Scheduler;
+class WaitCallback;
 class Waiter;
 
 // poll(2) event bits, which wait queues use as their event masks.
@@ -30,20 +32,27 @@ class WaitQueue {
   WaitQueue& operator=(const WaitQueue&) = delete;
   ~WaitQueue();
 
-  // Wakes every waiter whose mask has one of `events`.
+  // Wakes every waiter whose mask has one of `events` and runs the
+  // callbacks watching for them: every shared one, then the exclusive ones
+  // in order until one of them returns true.
   void notify(uint32_t events = kAllEvents);
 
   // Wakes at most `count` waiters, oldest first; returns how many woke.
+  // Callbacks are not run.
   size_t notify_some(size_t count, uint32_t events = kAllEvents);
 
   bool empty() const { return entries_.empty(); }
 
  private:
   friend class Waiter;
+  friend class WaitCallback;
 
+  // Exactly one of `waiter` and `callback` is set.
   struct Entry {
-    Waiter* waiter;
-    uint32_t mask;
+    Waiter* waiter = nullptr;
+    WaitCallback* callback = nullptr;
+    uint32_t mask = 0;
+    bool exclusive = false;
   };
   std::list<Entry> entries_;
 };
@@ -89,6 +98,34 @@ class Waiter {
   std::optional<WakeReason> reason_;
   uint32_t events_ = 0;
   bool parked_ = false;
+};
+
+// A function run on every notification of one queue, for a listener that is
+// not a parked fiber: an epoll instance watching a file. Unlike a Waiter it
+// stays registered until unwatch(), its destruction or the queue's.
+class WaitCallback {
+ public:
+  // Receives the notified events and returns whether it consumed the
+  // notification, which matters only for an exclusive registration.
+  using Function = std::function<bool(uint32_t events)>;
+
+  explicit WaitCallback(Function function) : function_(std::move(function)) {}
+  ~WaitCallback() { unwatch(); }
+  WaitCallback(const WaitCallback&) = delete;
+  WaitCallback& operator=(const WaitCallback&) = delete;
+
+  // Registers on `queue`, replacing an earlier registration. Exclusive
+  // callbacks run after the shared ones, as Linux's add_wait_queue_exclusive
+  // places them.
+  void watch(WaitQueue& queue, uint32_t mask = kAllEvents, bool exclusive = false);
+  void unwatch();
+
+ private:
+  friend class WaitQueue;
+
+  Function function_;
+  WaitQueue* queue_ = nullptr;
+  std::list<WaitQueue::Entry>::iterator position_;
 };
 
 }  // namespace ward::kernel

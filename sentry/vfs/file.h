@@ -102,6 +102,10 @@ class FileDescription : public std::enable_shared_from_this<FileDescription> {
   // that never block.
   virtual kernel::WaitQueue* wait_queue() { return nullptr; }
 
+  // Whether the file has a poll method of its own, which epoll_ctl requires
+  // (Linux's file_can_poll): false for regular files and directories.
+  virtual bool can_poll() { return wait_queue() != nullptr; }
+
   // A file-specific ioctl. ENOTTY by default, as Linux returns for a request a
   // file does not know. The generic ones (FIOCLEX, FIONBIO...) are handled
   // by the syscall before it gets here.
