@@ -18,6 +18,9 @@ WaitQueue::~WaitQueue() {
 }
 
 void WaitQueue::notify(uint32_t events) {
+  if (entries_.empty()) {
+    return;
+  }
   // Waking a waiter or running a callback can unregister other entries of
   // this queue (a waiter watching this queue and an epoll instance that a
   // callback notifies), so the matching entries are collected first. No

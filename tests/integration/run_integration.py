@@ -333,6 +333,57 @@ def case_python_check_output(case):
     expect_same_as_native(case, [PYTHON, "-c", script])
 
 
+# asyncio's event loop waits with epoll (selectors.EpollSelector) and
+# wakes itself through a socketpair, so this case also needs AF_UNIX
+# sockets; python 3.11 has no fallback when socketpair fails.
+def case_python_asyncio(case):
+    script = (
+        "import asyncio\n"
+        "async def main():\n"
+        "    await asyncio.sleep(0.05)\n"
+        "    process = await asyncio.create_subprocess_exec(\n"
+        "        'sh', '-c', 'echo out; echo err >&2; exit 3',\n"
+        "        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)\n"
+        "    out, err = await process.communicate()\n"
+        "    print(out, err, process.returncode)\n"
+        "asyncio.run(main())"
+    )
+    native, _ = expect_same_as_native(case, [PYTHON, "-c", script])
+    if native.stdout != b"b'out\\n' b'err\\n' 3\n":
+        raise CaseFailed(f"the native run printed {native.stdout!r}, not the child's output")
+
+
+# The selectors module's EpollSelector with pipes, an eventfd written by a
+# thread and a child's output: epoll and eventfd through a real runtime,
+# without the sockets that asyncio needs.
+def case_python_epoll_selector(case):
+    script = (
+        "import os, selectors, subprocess, threading, time\n"
+        "selector = selectors.EpollSelector()\n"
+        "counter = os.eventfd(0, os.EFD_NONBLOCK)\n"
+        "selector.register(counter, selectors.EVENT_READ, 'eventfd')\n"
+        "child = subprocess.Popen(['sh', '-c', 'sleep 0.1; echo from child'],\n"
+        "                         stdout=subprocess.PIPE)\n"
+        "selector.register(child.stdout, selectors.EVENT_READ, 'child')\n"
+        "thread = threading.Thread(target=lambda: (time.sleep(0.2), os.eventfd_write(counter, 5)))\n"
+        "thread.start()\n"
+        "seen = []\n"
+        "while len(seen) < 3:\n"
+        "    for key, events in selector.select(timeout=10):\n"
+        "        if key.data == 'eventfd':\n"
+        "            seen.append(('eventfd', os.eventfd_read(counter)))\n"
+        "        else:\n"
+        "            data = os.read(key.fd, 100)\n"
+        "            seen.append(('child', data))\n"
+        "            if not data:\n"
+        "                selector.unregister(key.fileobj)\n"
+        "thread.join()\n"
+        "print(sorted(seen), child.wait())\n"
+        "print(selector.select(timeout=0))"
+    )
+    expect_same_as_native(case, [PYTHON, "-c", script])
+
+
 def case_busybox_echo(case):
     require_busybox()
     result = case.run_ward([BUSYBOX, "echo", "hello", "from", "busybox"])
