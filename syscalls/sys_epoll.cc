@@ -35,7 +35,7 @@ struct WaitEnd {
   std::optional<kernel::TimePoint> deadline;
 };
 
-// The end of a wait of `timeout_ns` from now; a deadline past the range of
+// The end of a wait of `timeout_ns` from now. A deadline past the range of
 // the sentry's clock (about 292 years of uptime) is no deadline.
 WaitEnd end_after(int64_t timeout_ns) {
   if (timeout_ns == 0) {

@@ -145,7 +145,7 @@ void EpollFile::remove_closed_items() {
 
 // Linux's ep_poll_callback. Returns whether an exclusive item consumed the
 // wake-up: only when a caller of epoll_wait waits on this instance and the
-// notified events are ones the item asks for.
+// notified events are ones the item requests.
 bool EpollFile::handle_notification(EpollItem& item, uint32_t events) {
   const bool exclusive = (item.events & EPOLLEXCLUSIVE) != 0;
   // A notification for all events is Linux's wake-up without a key.
@@ -191,8 +191,8 @@ void EpollFile::unmark_ready(EpollItem& item) {
 }
 
 // Each caller of epoll_wait waits exclusively, so a new ready item wakes
-// one of them; pollers of the epoll fd and enclosing instances all hear of
-// it.
+// one of them. Every poller of the epoll fd and every enclosing instance is
+// notified.
 void EpollFile::wake_after_ready() {
   event_queue_.notify_some(1);
   poll_queue_.notify(kReadableEvents);
@@ -240,6 +240,11 @@ Result<size_t> EpollFile::collect(size_t max_events,
   // scanning (none in practice) stay first.
   ready_list_.splice(ready_list_.end(), scanned);
   ready_list_.splice(ready_list_.end(), requeued);
+  // Another caller of epoll_wait gets the items still ready, as Linux's
+  // ep_done_scan passes them on.
+  if (!ready_list_.empty()) {
+    event_queue_.notify_some(1);
+  }
   if (faulted && delivered == 0) {
     return Errno{EFAULT};
   }

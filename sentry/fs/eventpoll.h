@@ -1,7 +1,7 @@
 // epoll instances, as Linux's fs/eventpoll.c has them. An instance keeps one
 // item per (open file description, fd number) it watches. Each item has a
 // callback on the file's wait queue that puts it on the ready list when the
-// file reports an event the item asks for; epoll_wait then polls the ready
+// file reports an event the item requests. epoll_wait then polls the ready
 // items again and reports those still ready. Level-triggered items go back
 // on the list after being reported, edge-triggered ones wait for the next
 // notification, and one-shot ones are disabled until EPOLL_CTL_MOD.

@@ -1,8 +1,8 @@
-// epoll_create, epoll_create1, epoll_ctl and epoll_wait on pipes: every bad
-// input with its errno, level and edge triggering, EPOLLONESHOT and its
-// re-arming with EPOLL_CTL_MOD, a registration outliving its fd while a dup
-// remains, nested instances and the nesting limits, and poll(2) on an epoll
-// fd.
+// epoll_create, epoll_create1, epoll_ctl and epoll_wait on pipes. Checks
+// every bad input with its errno, level and edge triggering, EPOLLONESHOT
+// and its re-arming with EPOLL_CTL_MOD, and a registration outliving its fd
+// while a dup remains. Also nested instances, the nesting limits, and
+// poll(2) on an epoll fd.
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>

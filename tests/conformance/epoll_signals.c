@@ -1,8 +1,8 @@
-// epoll_wait and epoll_pwait with signals, other processes and threads:
-// EINTR after a handler with or without SA_RESTART and after a stop and
-// continue, epoll_pwait's temporary mask, timeouts, wake-ups from another
-// process and another thread, and EPOLLEXCLUSIVE waking one of two
-// instances.
+// epoll_wait and epoll_pwait with signals, other processes and threads.
+// Checks EINTR after a handler with or without SA_RESTART and after a stop
+// and continue, epoll_pwait's temporary mask, and timeouts. Also wake-ups
+// from another process and another thread, and EPOLLEXCLUSIVE waking one
+// of two instances.
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>

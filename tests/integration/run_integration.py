@@ -335,7 +335,7 @@ def case_python_check_output(case):
 
 # asyncio's event loop waits with epoll (selectors.EpollSelector) and
 # wakes itself through a socketpair, so this case also needs AF_UNIX
-# sockets; python 3.11 has no fallback when socketpair fails.
+# sockets. Python 3.11 has no fallback when socketpair fails.
 def case_python_asyncio(case):
     script = (
         "import asyncio\n"
