@@ -347,6 +347,23 @@ static void check_nested(void) {
   close(outer);
 }
 
+// Files with a poll method of their own can be added, others fail with
+// EPERM. A sysfs attribute not read yet reports EPOLLPRI and EPOLLERR.
+static void check_pollable_files(void) {
+  const char* paths[] = {"/sys/devices/system/cpu/online", "/proc/self/mounts", "/dev/random",
+                         "/dev/urandom", "/dev/zero", "/proc/self/status"};
+  for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+    int fd = open(paths[i], O_RDONLY);
+    int epfd = epoll_create1(0);
+    if (SHOW(label_of("ADD of %s", paths[i]), add(epfd, fd, EPOLLIN | EPOLLPRI | EPOLLOUT, i)) ==
+        0) {
+      show_wait("  ready events", epfd, 0);
+    }
+    close(epfd);
+    close(fd);
+  }
+}
+
 int main(void) {
   check_create();
   check_ctl_errors();
@@ -356,5 +373,6 @@ int main(void) {
   check_oneshot();
   check_closed_fds();
   check_nested();
+  check_pollable_files();
   return finish_checks();
 }
