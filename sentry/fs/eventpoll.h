@@ -109,6 +109,7 @@ class EpollFile final : public FileDescription {
   int depth_above() const;
 
   std::map<ItemKey, std::unique_ptr<EpollItem>> items_;
+  size_t items_after_sweep_ = 0;  // items_.size() after remove_closed_items
   std::list<EpollItem*> ready_list_;
   // The items of other epoll instances that watch this one.
   std::set<EpollItem*> watchers_;
