@@ -2,12 +2,14 @@
 
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 
 #include <algorithm>
 
 #include "sentry/kernel/signal_send.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/thread_group.h"
 #include "sentry/mm/memory_manager.h"
 #include "sentry/vfs/blocking.h"
 
@@ -29,6 +31,44 @@ size_t total_length(std::span<const GuestSegment> segments) {
     total += segment.length;
   }
   return total;
+}
+
+// RLIMIT_FSIZE on a write of `total` bytes to a regular file, as Linux's
+// generic_write_check_limits applies it: a write starting at or past the
+// limit fails with EFBIG and sends the writer SIGXFSZ, and one that would
+// cross it is cut short at the limit. Returns the bytes allowed.
+Result<size_t> apply_file_size_limit(kernel::Task& task, FileDescription& file, size_t total,
+                                     std::optional<int64_t> offset) {
+  const rlim_t limit = task.thread_group().limit(RLIMIT_FSIZE).rlim_cur;
+  if (limit == RLIM_INFINITY || !file.inode().is_regular()) {
+    return total;
+  }
+  int64_t position = 0;
+  if (offset) {
+    position = *offset;
+  } else if ((file.flags() & O_APPEND) != 0) {
+    position = TRY(file.stat()).st_size;
+  } else {
+    position = file.offset();
+  }
+  if (position >= 0 && static_cast<rlim_t>(position) >= limit) {
+    kernel::send_signal_to_task(task, kernel::user_siginfo(SIGXFSZ, task));
+    return Errno{EFBIG};
+  }
+  return static_cast<size_t>(std::min<rlim_t>(total, limit - static_cast<rlim_t>(position)));
+}
+
+// The first `length` bytes of `segments`.
+std::vector<GuestSegment> first_bytes(std::span<const GuestSegment> segments, size_t length) {
+  std::vector<GuestSegment> kept;
+  for (const GuestSegment& segment : segments) {
+    if (length == 0) {
+      break;
+    }
+    kept.push_back(GuestSegment{segment.base, std::min(segment.length, length)});
+    length -= kept.back().length;
+  }
+  return kept;
 }
 
 }  // namespace
@@ -156,9 +196,16 @@ Result<size_t> read_to_guest(kernel::Task& task, FileDescription& file,
 Result<size_t> write_from_guest(kernel::Task& task, FileDescription& file,
                                 std::span<const GuestSegment> segments,
                                 std::optional<int64_t> offset, bool nowait) {
-  const size_t total = total_length(segments);
+  size_t total = total_length(segments);
   if (total == 0) {
     return size_t{0};
+  }
+  const size_t allowed = TRY(apply_file_size_limit(task, file, total, offset));
+  std::vector<GuestSegment> limited;
+  if (allowed < total) {
+    limited = first_bytes(segments, allowed);
+    segments = limited;
+    total = allowed;
   }
   std::vector<std::byte> buffer(std::min(total, kIoChunkBytes));
   int64_t position = offset.value_or(0);

@@ -601,6 +601,43 @@ def case_sigkill_fork_bomb(case):
         )
 
 
+# RLIMIT_FSIZE on the one regular file a sandboxed program can write: its
+# standard output redirected to a host file. The shell's `ulimit -f 1`
+# allows 512 bytes. head's first write is cut short there and its next one
+# fails with EFBIG and SIGXFSZ, which kills it; an appending write to a
+# file already past the limit fails at once. The host shell outside the
+# sandbox makes the redirections, so native and ward runs see the same
+# files.
+FILE_SIZE_LIMIT_SCRIPT = 'ulimit -f 1; head -c 2000 /dev/zero; echo "head status $?" >&2'
+
+
+def run_file_size_limit(case, prefix, name):
+    output = Path(case.work_directory) / f"{name}.out"
+    appended = Path(case.work_directory) / f"{name}.append"
+    appended.write_bytes(b"x" * 600)
+    quoted = " ".join(f"'{word}'" for word in prefix)
+    stderr = ""
+    for redirection, path in ((">", output), (">>", appended)):
+        result = run_guarded(
+            ["/bin/sh", "-c", f"{quoted} /bin/sh -c '{FILE_SIZE_LIMIT_SCRIPT}' {redirection} '{path}'"],
+            cwd=case.work_directory,
+            env=FIXED_ENVIRONMENT,
+            timeout_seconds=WARD_TIMEOUT_SECONDS,
+        )
+        case._raise_if_broken(name, result)
+        stderr += decode(result.stderr)
+    return stderr, output.stat().st_size, appended.stat().st_size
+
+
+def case_file_size_limit(case):
+    native = run_file_size_limit(case, [], "native")
+    ward = run_file_size_limit(case, [case.ward, "do", "--"], "ward")
+    if native != ward:
+        raise CaseFailed(f"native (stderr, sizes) {native!r}\nward (stderr, sizes) {ward!r}")
+    if native[1:] != (512, 600):
+        raise CaseFailed(f"the native run left files of {native[1:]} bytes, expected (512, 600)")
+
+
 def case_missing_command(case):
     name = "ward-test-no-such-command"
     result = case.run_ward([name])
