@@ -532,6 +532,28 @@ def case_python_threads(case):
     expect_stdout(native, b"619940000\n328350\nhi\n0\n")
 
 
+# signal.alarm delivers SIGALRM to a handler while the main thread sleeps
+# in signal.pause, and setitimer repeats it.
+PYTHON_ALARM_SCRIPT = """\
+import signal
+hits = []
+signal.signal(signal.SIGALRM, lambda number, frame: hits.append(number))
+signal.alarm(1)
+signal.pause()
+print("alarm", hits, flush=True)
+signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
+while len(hits) < 4:
+    signal.pause()
+signal.setitimer(signal.ITIMER_REAL, 0)
+print("interval", len(hits), flush=True)
+"""
+
+
+def case_python_alarm(case):
+    native, _ = expect_same_as_native(case, [PYTHON, "-c", PYTHON_ALARM_SCRIPT])
+    expect_stdout(native, b"alarm [14]\ninterval 4\n")
+
+
 def case_perl_fork(case):
     script = "my $p = fork; if ($p == 0) { exit 3 } waitpid($p, 0); print $? >> 8"
     native, _ = expect_same_as_native(case, [PERL, "-e", script])
