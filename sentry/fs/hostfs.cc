@@ -15,7 +15,9 @@
 
 #include "sentry/fs/host_stream.h"
 #include "sentry/fs/hostfs_file.h"
+#include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/thread_group.h"
 #include "sentry/vfs/caller.h"
 #include "sentry/vfs/xattr.h"
 
@@ -61,6 +63,14 @@ Result<struct stat> host_fstat(int fd) {
     return Errno{errno};
   }
   return st;
+}
+
+// Records that the guest tried to open a host FIFO, which ward refuses.
+void record_host_fifo_refusal(kernel::Task& task) {
+  constexpr std::string_view kDetail = "open of a host FIFO";
+  if (task.kernel().gaps().record(task.syscall_name(), kDetail, task.thread_group().exe_path())) {
+    task.log(spdlog::level::warn, "unsupported: {}", kDetail);
+  }
 }
 
 }  // namespace
@@ -220,20 +230,14 @@ Result<FileRef> HostInode::open(const Caller& caller, const VirtualDentry& locat
       UniqueFd fd = TRY(host.reopen(path_fd_.get(), O_RDONLY | O_DIRECTORY));
       return FileRef(std::make_shared<HostDirectoryFile>(location, flags, std::move(fd)));
     }
-    case S_IFIFO: {
-      // NOTE: a host FIFO is opened for reading only, because its reader
-      // would be a host process outside the sandbox. The open never waits
-      // for a writer (the host open is O_NONBLOCK, so the sentry thread
-      // cannot block), so a read with no writer gets end of file where
-      // Linux would have waited in open.
-      if ((flags & O_ACCMODE) != O_RDONLY) {
-        return Errno{EACCES};
+    case S_IFIFO:
+      // A host FIFO connects to host processes outside the sandbox: opening
+      // it would take data meant for them or release a writer waiting for
+      // a reader. ward refuses it and records the refusal as a gap.
+      if (caller.task != nullptr) {
+        record_host_fifo_refusal(*caller.task);
       }
-      UniqueFd fd = TRY(host.reopen(path_fd_.get(), O_RDONLY | O_NONBLOCK));
-      kernel::Scheduler* scheduler = caller.task != nullptr ? &caller.task->scheduler() : nullptr;
-      return FileRef(std::make_shared<HostStreamFile>(
-          location, flags, std::move(fd), HostStreamFile::Kind::kNonblockingFd, scheduler));
-    }
+      return Errno{EACCES};
     case S_IFCHR:
     case S_IFBLK:
       // The hostfs mount is nodev, so may_open rejects devices first; this
