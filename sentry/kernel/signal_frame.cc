@@ -1,5 +1,8 @@
 #include "sentry/kernel/signal_frame.h"
 
+#include <cpuid.h>
+
+#include <algorithm>
 #include <cstring>
 
 namespace ward::kernel {
@@ -20,6 +23,77 @@ constexpr uint32_t kFpXstateMagic2 = 0x46505845;
 constexpr size_t kSwReservedOffset = 464;
 constexpr size_t kLegacyAreaBytes = 512;
 constexpr size_t kXsaveHeaderBytes = 64;
+constexpr size_t kXstateBvOffset = kLegacyAreaBytes;
+
+// struct _fpx_sw_bytes: the software-reserved bytes of a frame's legacy
+// area, which describe the XSAVE area.
+struct FxSwBytes {
+  uint32_t magic1;
+  uint32_t extended_size;  // the whole area, magic2 included
+  uint64_t xfeatures;      // the components the area may hold
+  uint32_t xstate_size;    // the area without magic2
+  uint32_t padding[7];
+};
+static_assert(sizeof(FxSwBytes) == 48);
+
+// x87 and SSE, the components an FXSAVE-only frame restores.
+constexpr uint64_t kLegacyFeatures = 0x3;
+
+// Components Linux enables only for a process that requests them with
+// arch_prctl(ARCH_REQ_XCOMP_PERM): AMX tile data (XFEATURE 18). Until
+// then the signal frame leaves them out, so a frame on an AMX machine
+// stays near 3 KiB instead of 11 KiB. ward rejects that request with
+// EINVAL, so a guest never has them.
+constexpr uint64_t kDynamicFeatures = uint64_t{1} << 18;
+
+// The XSAVE components a guest's frame carries, and the size of the
+// standard-format area that contains them. The area ends where the last
+// permitted component ends. These are Linux's fpstate->user_xfeatures and
+// user_size for a process without dynamic features.
+struct FrameXstate {
+  uint64_t features = 0;
+  size_t size = 0;
+};
+
+FrameXstate host_frame_xstate() {
+  FrameXstate layout{.features = kLegacyFeatures, .size = kLegacyAreaBytes + kXsaveHeaderBytes};
+  unsigned eax = 0;
+  unsigned ebx = 0;
+  unsigned ecx = 0;
+  unsigned edx = 0;
+  if (__get_cpuid_max(0, nullptr) < 0xD) {
+    return layout;
+  }
+  __cpuid_count(1, 0, eax, ebx, ecx, edx);
+  constexpr unsigned kOsxsave = 1U << 27;
+  if ((ecx & kOsxsave) == 0) {
+    return layout;
+  }
+  uint32_t xcr0_low = 0;
+  uint32_t xcr0_high = 0;
+  asm volatile("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
+  uint64_t enabled = (uint64_t{xcr0_high} << 32 | xcr0_low) & ~kDynamicFeatures;
+  layout.features = enabled;
+  // CPUID leaf 0xD sub-leaf i gives component i's size in eax and its
+  // offset in the standard format in ebx.
+  for (unsigned component = 2; component < 64; ++component) {
+    if ((enabled & (uint64_t{1} << component)) == 0) {
+      continue;
+    }
+    __cpuid_count(0xD, component, eax, ebx, ecx, edx);
+    layout.size = std::max<size_t>(layout.size, size_t{ebx} + eax);
+  }
+  return layout;
+}
+
+// Returns the frame layout for an XSAVE image of `image_bytes` from the
+// platform. An image smaller than the host's layout (a test's) is taken whole.
+FrameXstate frame_xstate(size_t image_bytes) {
+  static const FrameXstate host = host_frame_xstate();
+  FrameXstate layout = host;
+  layout.size = std::min(layout.size, image_bytes);
+  return layout;
+}
 
 // uc_flags bits.
 constexpr uint64_t kUcFpXstate = 0x1;
@@ -110,6 +184,55 @@ GuestSigcontext sigcontext_from(const platform::Registers& regs, const SignalDel
   return context;
 }
 
+// Reads the XSAVE area of a frame at `fpstate` and returns the image of
+// `image_bytes` for the platform to restore, as Linux's sigreturn does
+// (check_xstate_in_sigframe and __restore_fpregs_from_user in
+// arch/x86/kernel/fpu/signal.c). Without a valid magic1, an xstate_size
+// in [576, the frame size] and magic2 after it, only x87 and SSE are
+// restored. Otherwise the components in both fx_sw_bytes.xfeatures and
+// the permitted set come from the frame, and every other one (AMX tile
+// data included) returns to its initial state.
+Result<std::vector<std::byte>> read_frame_xstate(
+    GuestAddr fpstate, size_t image_bytes,
+    const std::function<Result<void>(GuestAddr, std::span<std::byte>)>& read) {
+  FrameXstate layout = frame_xstate(image_bytes);
+  std::vector<std::byte> image(image_bytes);
+  size_t legacy = std::min(image_bytes, kLegacyAreaBytes);
+  TRY(read(fpstate, std::span(image).first(legacy)));
+  if (image_bytes < kLegacyAreaBytes + kXsaveHeaderBytes) {
+    return image;
+  }
+
+  FxSwBytes sw{};
+  std::memcpy(&sw, image.data() + kSwReservedOffset, sizeof(sw));
+  bool extended = sw.magic1 == kFpXstateMagic1 &&
+                  sw.xstate_size >= kLegacyAreaBytes + kXsaveHeaderBytes &&
+                  sw.xstate_size <= layout.size && sw.xstate_size <= sw.extended_size;
+  if (extended) {
+    uint32_t magic2 = 0;
+    TRY(read(fpstate + sw.xstate_size, std::as_writable_bytes(std::span(&magic2, 1))));
+    extended = magic2 == kFpXstateMagic2;
+  }
+
+  uint64_t restore = kLegacyFeatures;
+  if (extended) {
+    TRY(read(fpstate + kLegacyAreaBytes,
+             std::span(image).subspan(kLegacyAreaBytes, sw.xstate_size - kLegacyAreaBytes)));
+    restore = sw.xfeatures & layout.features;
+  }
+  uint64_t xstate_bv = 0;
+  std::memcpy(&xstate_bv, image.data() + kXstateBvOffset, sizeof(xstate_bv));
+  if (!extended) {
+    xstate_bv = kLegacyFeatures;
+  }
+  // Clearing a component's xstate_bv bit restores it to its initial
+  // state. Bits unknown to the host are kept, so that PTRACE_SETREGSET
+  // rejects them where XRSTOR would fault.
+  xstate_bv &= restore | ~(layout.features | kDynamicFeatures);
+  std::memcpy(image.data() + kXstateBvOffset, &xstate_bv, sizeof(xstate_bv));
+  return image;
+}
+
 }  // namespace
 
 Result<void> push_signal_frame(
@@ -126,9 +249,10 @@ Result<void> push_signal_frame(
     sp = delivery.altstack.sp + delivery.altstack.size;
   }
 
+  FrameXstate layout = frame_xstate(xsave.size());
   uint64_t fpstate = 0;
   if (!xsave.empty()) {
-    fpstate = round_down(sp - xsave.size() - sizeof(uint32_t), kXsaveAlignment);
+    fpstate = round_down(sp - layout.size - sizeof(uint32_t), kXsaveAlignment);
     sp = fpstate;
   }
   uint64_t frame_addr = round_down(sp - sizeof(GuestRtSigframe), 16) - 8;
@@ -137,9 +261,26 @@ Result<void> push_signal_frame(
   }
 
   if (!xsave.empty()) {
-    std::vector<std::byte> area(xsave.begin(), xsave.end());
-    area.resize(xsave.size() + sizeof(uint32_t));
-    std::memcpy(area.data() + xsave.size(), &kFpXstateMagic2, sizeof(uint32_t));
+    // The platform's image contains every host component, tile data
+    // included. The frame keeps those up to the last permitted one and
+    // describes only them.
+    std::vector<std::byte> area(xsave.begin(), xsave.begin() + static_cast<ptrdiff_t>(layout.size));
+    area.resize(layout.size + sizeof(uint32_t));
+    std::memcpy(area.data() + layout.size, &kFpXstateMagic2, sizeof(uint32_t));
+    if (layout.size >= kLegacyAreaBytes + kXsaveHeaderBytes) {
+      FxSwBytes sw{
+          .magic1 = kFpXstateMagic1,
+          .extended_size = static_cast<uint32_t>(layout.size + sizeof(uint32_t)),
+          .xfeatures = layout.features,
+          .xstate_size = static_cast<uint32_t>(layout.size),
+          .padding = {},
+      };
+      std::memcpy(area.data() + kSwReservedOffset, &sw, sizeof(sw));
+      uint64_t xstate_bv = 0;
+      std::memcpy(&xstate_bv, area.data() + kXstateBvOffset, sizeof(xstate_bv));
+      xstate_bv &= layout.features;
+      std::memcpy(area.data() + kXstateBvOffset, &xstate_bv, sizeof(xstate_bv));
+    }
     TRY(write(GuestAddr(fpstate), area));
   }
 
@@ -202,24 +343,8 @@ Result<RestoredContext> read_signal_frame(
   // another code segment (32-bit mode) is not honoured.
   regs.orig_rax = static_cast<uint64_t>(-1);
 
-  if (context.fpstate != 0) {
-    std::vector<std::byte> area(xsave_bytes + sizeof(uint32_t));
-    TRY(read(GuestAddr(context.fpstate), area));
-    uint32_t magic1 = 0;
-    uint32_t magic2 = 0;
-    std::memcpy(&magic1, area.data() + kSwReservedOffset, sizeof(magic1));
-    std::memcpy(&magic2, area.data() + xsave_bytes, sizeof(magic2));
-    area.resize(xsave_bytes);
-    if (magic1 != kFpXstateMagic1 || magic2 != kFpXstateMagic2) {
-      // A frame with only the legacy FXSAVE part: keep x87 and SSE, and
-      // mark every other component as in its initial state.
-      std::fill(area.begin() + kLegacyAreaBytes, area.end(), std::byte{0});
-      uint64_t legacy_components = 0x3;  // XFEATURE_MASK_FP | XFEATURE_MASK_SSE
-      if (area.size() >= kLegacyAreaBytes + kXsaveHeaderBytes) {
-        std::memcpy(area.data() + kLegacyAreaBytes, &legacy_components, sizeof(legacy_components));
-      }
-    }
-    restored.xsave = std::move(area);
+  if (context.fpstate != 0 && xsave_bytes != 0) {
+    restored.xsave = TRY(read_frame_xstate(GuestAddr(context.fpstate), xsave_bytes, read));
   }
 
   restored.mask = frame.ucontext.sigmask & ~kUnblockableSignals;
