@@ -1,11 +1,14 @@
 #include "syscalls/dispatch.h"
 
+#include <array>
 #include <string>
 
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
+#include "sentry/kernel/signals.h"
 #include "syscalls/args.h"
+#include "syscalls/gaps.h"
 #include "syscalls/handlers_seccomp.h"
 #include "syscalls/strace.h"
 #include "syscalls/table.h"
@@ -51,6 +54,37 @@ Result<int64_t> missing_syscall(kernel::Task& task, const SyscallEntry* entry,
   return Errno{ENOSYS};
 }
 
+// The encoding of `int $0x80`, the i386 system call gate.
+constexpr std::array<std::byte, 2> kInt80Bytes = {std::byte{0xcd}, std::byte{0x80}};
+
+// Tells whether the stop came from `int $0x80` rather than `syscall`. The
+// `syscall` instruction copies rip into rcx and rflags into r11, so a stop
+// with both equal is a 64-bit call and costs no memory read. Otherwise the
+// two bytes before rip decide.
+bool entered_through_int80(kernel::Task& task, const platform::Registers& regs) {
+  if (regs.rcx == regs.rip && regs.r11 == regs.eflags) {
+    return false;
+  }
+  std::array<std::byte, 2> bytes{};
+  if (!task.copy_in(GuestAddr(regs.rip - bytes.size()), std::span(bytes)).ok()) {
+    return false;
+  }
+  return bytes == kInt80Bytes;
+}
+
+// Treats an `int $0x80` as Linux does without IA32 emulation. The gate is
+// absent from the IDT, so the instruction raises a general protection
+// fault. The task gets SIGSEGV (SI_KERNEL, si_addr 0), with rip and rax as
+// they were before the instruction.
+void fault_int80(kernel::Task& task, platform::Registers& regs) {
+  regs.rip -= kInt80Bytes.size();
+  regs.rax = regs.orig_rax;
+  task.set_syscall_name("int 0x80");
+  record_gap(task, "i386 system call");
+  task.set_syscall_name({});
+  task.force_signal(kernel::kernel_siginfo(SIGSEGV));
+}
+
 bool is_restart_code(int error) {
   return error == ERESTARTSYS || error == ERESTARTNOINTR || error == ERESTARTNOHAND ||
          error == ERESTART_RESTARTBLOCK;
@@ -60,7 +94,14 @@ bool is_restart_code(int error) {
 
 void dispatch_syscall(kernel::Task& task) {
   platform::Registers& regs = task.regs();
-  SyscallArgs args{.number = regs.orig_rax,
+  if (entered_through_int80(task, regs)) {
+    fault_int80(task, regs);
+    return;
+  }
+
+  // Linux reads the syscall number from the low 32 bits of rax (it is an
+  // int), so 0x100000027 is getpid.
+  SyscallArgs args{.number = static_cast<uint32_t>(regs.orig_rax),
                    .raw = {regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9}};
   const SyscallEntry* entry = find_syscall(args.number);
   task.set_syscall_name(entry != nullptr ? entry->name : std::string_view("unknown"));

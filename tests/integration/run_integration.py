@@ -77,6 +77,7 @@ class Case:
         self.erofs_program = options.erofs_program
         self.static_pie_program = options.static_pie_program
         self.futex_storm_program = options.futex_storm_program
+        self.int80_program = options.int80_program
         self.work_directory = work_directory
 
     def run_native(self, argv, stdin_bytes=None):
@@ -91,8 +92,9 @@ class Case:
         result.status = native_status(result.returncode)
         return result
 
-    def run_ward(self, argv, stdin_bytes=None):
-        ward_argv = [self.ward, "do", "--", *argv]
+    def run_ward(self, argv, stdin_bytes=None, log_level=None):
+        options = ["--log-level", log_level] if log_level else []
+        ward_argv = [self.ward, *options, "do", "--", *argv]
         result = run_guarded(
             ward_argv,
             cwd=self.work_directory,
@@ -103,6 +105,10 @@ class Case:
         self._raise_if_broken("ward", result)
         result.status = ward_status(result.returncode, result.stderr)
         return result
+
+    def run_ward_logged(self, argv):
+        """Runs argv under ward with each compatibility gap logged on stderr."""
+        return self.run_ward(argv, log_level="warn")
 
     @staticmethod
     def _raise_if_broken(label, result):
@@ -420,6 +426,33 @@ def case_futex_storm(case):
     if not case.futex_storm_program:
         raise CaseFailed("--futex-storm-program is required for this case")
     expect_same_as_native(case, [case.futex_storm_program])
+
+
+# `int $0x80` is checked under ward only: a host with IA32 emulation runs
+# it as an i386 system call, while ward behaves as Linux without it.
+INT80_GAP_LINE = "unsupported: i386 system call"
+
+
+def case_int80_handled(case):
+    if not case.int80_program:
+        raise CaseFailed("--int80-program is required for this case")
+    result = case.run_ward_logged([case.int80_program])
+    expect_status(result, "exit 0")
+    # si_code 128 is SI_KERNEL.
+    expect_stdout(
+        result,
+        b"before int 0x80\nsignal 11 si_code 128 si_addr (nil)\nrip at int 0x80: yes\nrax = 1 rbx = 42\n",
+    )
+    if INT80_GAP_LINE not in decode(result.stderr):
+        raise CaseFailed(f"expected the gap {INT80_GAP_LINE!r} on stderr\n{describe(result)}")
+
+
+def case_int80_unhandled(case):
+    if not case.int80_program:
+        raise CaseFailed("--int80-program is required for this case")
+    result = case.run_ward([case.int80_program, "unhandled"])
+    expect_status(result, "signal 11")
+    expect_stdout(result, b"before int 0x80\n")
 
 
 def case_shebang_script(case):
@@ -784,6 +817,9 @@ def parse_arguments():
     )
     parser.add_argument(
         "--futex-storm-program", help="path of the futex_storm helper, for the futex_storm case"
+    )
+    parser.add_argument(
+        "--int80-program", help="path of the int80_gate helper, for the int80 cases"
     )
     return parser.parse_args()
 
