@@ -85,19 +85,23 @@ void fault_int80(kernel::Task& task, platform::Registers& regs) {
   task.force_signal(kernel::kernel_siginfo(SIGSEGV));
 }
 
+// The legacy vsyscall page. The platform reports a call into it as a
+// syscall stop with rip still in the page and the return address at [rsp].
+constexpr uint64_t kVsyscallPage = 0xffffffffff600000;
+constexpr uint64_t kVsyscallPageBytes = 4096;
+
+bool in_vsyscall_page(uint64_t address) {
+  return address - kVsyscallPage < kVsyscallPageBytes;
+}
+
 bool is_restart_code(int error) {
   return error == ERESTARTSYS || error == ERESTARTNOINTR || error == ERESTARTNOHAND ||
          error == ERESTART_RESTARTBLOCK;
 }
 
-}  // namespace
-
-void dispatch_syscall(kernel::Task& task) {
+// Runs the syscall the registers describe and puts its result in rax.
+void run_syscall(kernel::Task& task) {
   platform::Registers& regs = task.regs();
-  if (entered_through_int80(task, regs)) {
-    fault_int80(task, regs);
-    return;
-  }
 
   // Linux reads the syscall number from the low 32 bits of rax (it is an
   // int), so 0x100000027 is getpid.
@@ -146,6 +150,48 @@ void dispatch_syscall(kernel::Task& task) {
     }
   }
   task.set_syscall_name({});
+}
+
+// Serves a call into the vsyscall page as Linux's emulate_vsyscall does
+// (arch/x86/entry/vsyscall/vsyscall_64.c). The syscall runs, including the
+// guest's seccomp filter, and then the `ret` the page would have done pops
+// the return address. A call that fails with EFAULT gets SIGSEGV and no
+// `ret`, so the handler's frame has rip in the vsyscall page.
+void run_vsyscall(kernel::Task& task) {
+  run_syscall(task);
+  if (!task.has_context()) {
+    return;
+  }
+  platform::Registers& regs = task.regs();
+  if (!in_vsyscall_page(regs.rip)) {
+    return;  // the call replaced the registers, so there is no `ret` to do
+  }
+  if (static_cast<int64_t>(regs.rax) == -EFAULT) {
+    task.force_signal(kernel::kernel_siginfo(SIGSEGV));
+    return;
+  }
+  auto return_address = task.copy_in<uint64_t>(GuestAddr(regs.rsp));
+  if (!return_address.ok()) {
+    task.force_signal(kernel::kernel_siginfo(SIGSEGV));
+    return;
+  }
+  regs.rip = *return_address;
+  regs.rsp += sizeof(uint64_t);
+}
+
+}  // namespace
+
+void dispatch_syscall(kernel::Task& task) {
+  platform::Registers& regs = task.regs();
+  if (in_vsyscall_page(regs.rip)) {
+    run_vsyscall(task);
+    return;
+  }
+  if (entered_through_int80(task, regs)) {
+    fault_int80(task, regs);
+    return;
+  }
+  run_syscall(task);
 }
 
 void install_dispatcher(kernel::Kernel& kernel) { kernel.set_syscall_dispatcher(&dispatch_syscall); }

@@ -1,6 +1,7 @@
 #include "platform/ptrace/ptrace_platform.h"
 
 #include <elf.h>
+#include <linux/audit.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <sys/auxv.h>
@@ -242,6 +243,20 @@ void PtraceContext::report(const StopInfo& stop) {
   }
 }
 
+namespace {
+
+// Tells whether a SIGSYS stop comes from the stub filter's trap of a
+// vsyscall. Guests cannot send the stub host signals, so a SIGSYS with
+// SYS_SECCOMP only comes from the host's seccomp.
+bool is_vsyscall_trap(const siginfo_t& info) {
+  constexpr int kSysSeccomp = 1;  // SYS_SECCOMP, the si_code of a seccomp SIGSYS
+  uint64_t call_address = reinterpret_cast<uint64_t>(info.si_call_addr);
+  return info.si_signo == SIGSYS && info.si_code == kSysSeccomp &&
+         info.si_arch == AUDIT_ARCH_X86_64 && (call_address & ~(kPageSize - 1)) == kVsyscallPage;
+}
+
+}  // namespace
+
 void PtraceContext::handle_status(int status) {
   if (WIFEXITED(status) || WIFSIGNALED(status)) {
     state_ = State::kGone;
@@ -286,6 +301,20 @@ void PtraceContext::handle_status(int status) {
   StopInfo stop{.kind = StopKind::kSignal};
   if (ptrace(PTRACE_GETSIGINFO, tid_, nullptr, &stop.siginfo) != 0) {
     stop.siginfo.si_signo = signal_number;
+  }
+  if (is_vsyscall_trap(stop.siginfo)) {
+    // The stub filter trapped a vsyscall that the host emulated for guest
+    // code. The host has already done the vsyscall's `ret`, so the
+    // registers go back to their state at the call: rip in the vsyscall
+    // page, the return address at [rsp].
+    uint64_t call_address = reinterpret_cast<uint64_t>(stop.siginfo.si_call_addr);
+    if (regs_.rip != call_address) {
+      regs_.rip = call_address;
+      regs_.rsp -= sizeof(uint64_t);
+    }
+    regs_.orig_rax = static_cast<uint64_t>(static_cast<uint32_t>(stop.siginfo.si_syscall));
+    report(StopInfo{.kind = StopKind::kSyscall});
+    return;
   }
   report(stop);
 }

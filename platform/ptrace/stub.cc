@@ -173,6 +173,17 @@ std::vector<sock_filter> build_stub_filter(const StubLayout& layout) {
     program.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, expected, 0, 0));
   };
 
+  // A vsyscall of guest code (its instruction pointer in the vsyscall
+  // page) returns SECCOMP_RET_TRAP: the host then skips the call, performs
+  // the vsyscall's `ret`, and stops the stub with SIGSYS, which the
+  // platform turns into a guest syscall. Offsets: to index 6 on mismatch.
+  program.push_back(statement(BPF_LD | BPF_W | BPF_ABS, kIpHighOffset));
+  program.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, high_half(kVsyscallPage), 0, 4));
+  program.push_back(statement(BPF_LD | BPF_W | BPF_ABS, kIpLowOffset));
+  program.push_back(statement(BPF_ALU | BPF_AND | BPF_K, ~uint32_t{kPageSize - 1}));
+  program.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, low_half(kVsyscallPage), 0, 1));
+  program.push_back(statement(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
+
   check_equal(kArchOffset, AUDIT_ARCH_X86_64);
   check_equal(kIpLowOffset, low_half(return_address));
   check_equal(kIpHighOffset, high_half(return_address));

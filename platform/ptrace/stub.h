@@ -3,7 +3,8 @@
 // sentry's memory: a code page with the one syscall instruction from which
 // the sentry injects host syscalls, and a data page for the buffers of those
 // syscalls. Its seccomp filter kills it on any syscall that does not come
-// from that instruction or is not one the sentry injects.
+// from that instruction or is not one the sentry injects, except the
+// vsyscalls the host emulates for guest code, which trap to the sentry.
 #pragma once
 
 #include <linux/filter.h>
@@ -16,6 +17,11 @@
 #include "ward/result.h"
 
 namespace ward::platform {
+
+// The legacy vsyscall page: gettimeofday at +0x0, time at +0x400 and
+// getcpu at +0x800. The host emulates a call there as a syscall whose
+// instruction pointer lies in the page, and runs seccomp on it.
+inline constexpr uint64_t kVsyscallPage = 0xffffffffff600000;
 
 // Where the stub pages are. They sit at the same address in the sentry and
 // in every stub, because every stub descends from a fork of the sentry.
