@@ -255,5 +255,87 @@ TEST(SignalFrame, TrapNumberOfFaults) {
   }
 }
 
+constexpr size_t kFullImageBytes = 16384;
+constexpr uint64_t kTileData = uint64_t{1} << 18;
+// x87, SSE and AMX tile data: the first two are in every frame, the last in none.
+constexpr uint64_t kAllComponents = 0x3 | kTileData;
+
+// An XSAVE image as PTRACE_GETREGSET returns it on an AMX machine: larger
+// than any frame area, with x87, SSE and tile data (bit 18) in use.
+std::vector<std::byte> full_xsave_image() {
+  std::vector<std::byte> image(kFullImageBytes, std::byte{0x5a});
+  uint64_t xstate_bv = kAllComponents;
+  std::memcpy(image.data() + 512, &xstate_bv, sizeof(xstate_bv));
+  std::fill(image.begin() + 520, image.begin() + 576, std::byte{0});  // xcomp_bv, reserved
+  return image;
+}
+
+// fx_sw_bytes of the frame's XSAVE area at `fpstate`.
+struct FrameSwBytes {
+  uint32_t magic1;
+  uint32_t extended_size;
+  uint64_t xfeatures;
+  uint32_t xstate_size;
+};
+
+TEST(SignalFrame, XsaveAreaLeavesOutTileData) {
+  FakeGuestMemory memory;
+  auto write = [&](GuestAddr addr, std::span<const std::byte> bytes) {
+    return memory.write(addr, bytes);
+  };
+  platform::Registers regs = interrupted_registers();
+  std::vector<std::byte> image = full_xsave_image();
+  ASSERT_TRUE(push_signal_frame(regs, image, delivery_for(SIGUSR1, info_for(SIGUSR1)), write).ok());
+
+  auto context = memory.read_object<GuestUcontext>(regs.rdx);
+  ASSERT_NE(context.mcontext.fpstate, 0u);
+  EXPECT_EQ(context.mcontext.fpstate % 64, 0u);
+  auto sw = memory.read_object<FrameSwBytes>(context.mcontext.fpstate + 464);
+  EXPECT_EQ(sw.magic1, 0x46505853u);
+  EXPECT_EQ(sw.extended_size, sw.xstate_size + 4);
+  EXPECT_EQ(sw.xfeatures & kTileData, 0u);
+  EXPECT_GE(sw.xstate_size, 576u);
+  EXPECT_LT(sw.xstate_size, kFullImageBytes);
+  EXPECT_EQ(memory.read_object<uint32_t>(context.mcontext.fpstate + sw.xstate_size), 0x46505845u);
+  EXPECT_EQ(memory.read_object<uint64_t>(context.mcontext.fpstate + 512) & ~sw.xfeatures, 0u);
+  EXPECT_LE(kStackTop - 128 - context.mcontext.fpstate, sw.extended_size + 64u);
+}
+
+TEST(SignalFrame, SigreturnPadsTheXsaveImage) {
+  FakeGuestMemory memory;
+  auto write = [&](GuestAddr addr, std::span<const std::byte> bytes) {
+    return memory.write(addr, bytes);
+  };
+  auto read = [&](GuestAddr addr, std::span<std::byte> bytes) { return memory.read(addr, bytes); };
+  platform::Registers regs = interrupted_registers();
+  std::vector<std::byte> image = full_xsave_image();
+  ASSERT_TRUE(push_signal_frame(regs, image, delivery_for(SIGUSR1, info_for(SIGUSR1)), write).ok());
+  auto context = memory.read_object<GuestUcontext>(regs.rdx);
+  auto sw = memory.read_object<FrameSwBytes>(context.mcontext.fpstate + 464);
+
+  platform::Registers at_sigreturn = regs;
+  at_sigreturn.rsp += sizeof(uint64_t);
+  auto restored = read_signal_frame(at_sigreturn, kFullImageBytes, read);
+  ASSERT_TRUE(restored.ok());
+  ASSERT_EQ(restored->xsave.size(), kFullImageBytes);
+  uint64_t xstate_bv = 0;
+  std::memcpy(&xstate_bv, restored->xsave.data() + 512, sizeof(xstate_bv));
+  EXPECT_EQ(xstate_bv, kAllComponents & sw.xfeatures);
+  EXPECT_EQ(restored->xsave[sw.xstate_size], std::byte{0}) << "past the frame's area is zero";
+  EXPECT_EQ(restored->xsave[160], std::byte{0x5a}) << "xmm0 comes from the frame";
+
+  // Without magic2 only x87 and SSE come back, and the rest is zero.
+  uint32_t broken = 0;
+  ASSERT_TRUE(write(GuestAddr(context.mcontext.fpstate + sw.xstate_size),
+                    std::as_bytes(std::span(&broken, 1)))
+                  .ok());
+  restored = read_signal_frame(at_sigreturn, kFullImageBytes, read);
+  ASSERT_TRUE(restored.ok());
+  std::memcpy(&xstate_bv, restored->xsave.data() + 512, sizeof(xstate_bv));
+  EXPECT_EQ(xstate_bv, 0x3u);
+  EXPECT_EQ(restored->xsave[576], std::byte{0});
+  EXPECT_EQ(restored->xsave[160], std::byte{0x5a});
+}
+
 }  // namespace
 }  // namespace ward::kernel
