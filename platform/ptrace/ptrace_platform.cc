@@ -160,8 +160,14 @@ Result<int> pass_fd_to_stub(const PtracePlatform& platform, pid_t pid, int socke
   }
   int stub_fd = -1;
   std::memcpy(&stub_fd, CMSG_DATA(received_cmsg), sizeof(int));
+  // Guest threads can write the data page, so a number other than the one
+  // the stub's fd table must give is a guest's doing: fail rather than let
+  // the guest choose which stub fd the sentry maps and closes.
+  // NOTE: a guest thread can still corrupt the message header before the
+  // stub's recvmsg runs; the page is writable because recvmsg writes to it.
   if (stub_fd != kReceivedFd) {
     spdlog::warn("ptrace: stub {} received an fd as {}, expected {}", pid, stub_fd, kReceivedFd);
+    return Errno{EIO};
   }
   return stub_fd;
 }
