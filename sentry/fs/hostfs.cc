@@ -65,8 +65,8 @@ Result<struct stat> host_fstat(int fd) {
   return st;
 }
 
-// Records that the guest tried to open a host FIFO, which ward refuses.
-void record_host_fifo_refusal(kernel::Task& task) {
+// Records that the guest tried to open a host FIFO, which ward rejects.
+void record_host_fifo_rejection(kernel::Task& task) {
   constexpr std::string_view kDetail = "open of a host FIFO";
   if (task.kernel().gaps().record(task.syscall_name(), kDetail, task.thread_group().exe_path())) {
     task.log(spdlog::level::warn, "unsupported: {}", kDetail);
@@ -233,9 +233,9 @@ Result<FileRef> HostInode::open(const Caller& caller, const VirtualDentry& locat
     case S_IFIFO:
       // A host FIFO connects to host processes outside the sandbox: opening
       // it would take data meant for them or release a writer waiting for
-      // a reader. ward refuses it and records the refusal as a gap.
+      // a reader. ward rejects the open and records it as a gap.
       if (caller.task != nullptr) {
-        record_host_fifo_refusal(*caller.task);
+        record_host_fifo_rejection(*caller.task);
       }
       return Errno{EACCES};
     case S_IFCHR:

@@ -33,10 +33,10 @@ size_t total_length(std::span<const GuestSegment> segments) {
   return total;
 }
 
-// RLIMIT_FSIZE on a write of `total` bytes to a regular file, as Linux's
-// generic_write_check_limits applies it: a write starting at or past the
-// limit fails with EFBIG and sends the writer SIGXFSZ, and one that would
-// cross it is cut short at the limit. Returns the bytes allowed.
+// Applies RLIMIT_FSIZE to a write of `total` bytes to a regular file, as
+// Linux's generic_write_check_limits does, and returns the bytes allowed.
+// A write starting at or past the limit fails with EFBIG and sends the
+// writer SIGXFSZ. One that would cross it is cut short at the limit.
 Result<size_t> apply_file_size_limit(kernel::Task& task, FileDescription& file, size_t total,
                                      std::optional<int64_t> offset) {
   const rlim_t limit = task.thread_group().limit(RLIMIT_FSIZE).rlim_cur;
@@ -60,15 +60,15 @@ Result<size_t> apply_file_size_limit(kernel::Task& task, FileDescription& file, 
 
 // The first `length` bytes of `segments`.
 std::vector<GuestSegment> first_bytes(std::span<const GuestSegment> segments, size_t length) {
-  std::vector<GuestSegment> kept;
+  std::vector<GuestSegment> prefix;
   for (const GuestSegment& segment : segments) {
     if (length == 0) {
       break;
     }
-    kept.push_back(GuestSegment{segment.base, std::min(segment.length, length)});
-    length -= kept.back().length;
+    prefix.push_back(GuestSegment{segment.base, std::min(segment.length, length)});
+    length -= prefix.back().length;
   }
-  return kept;
+  return prefix;
 }
 
 }  // namespace
