@@ -2,6 +2,8 @@
 // signals to processes and threads.
 #include <signal.h>
 
+#include <functional>
+
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/signal_send.h"
 #include "sentry/kernel/task.h"
@@ -11,29 +13,11 @@
 namespace ward::syscalls {
 namespace {
 
-// Sends to every process `select` picks, as kill(2) does for pid 0, -1
-// and -pgid: ESRCH when none matched, EPERM when none could be signalled.
-template <typename Select>
-Result<int64_t> signal_many(kernel::Task& task, int signal, Select select) {
-  bool matched = false;
-  bool sent = false;
-  for (kernel::ThreadGroup* group : task.kernel().thread_groups()) {
-    if (!select(*group)) {
-      continue;
-    }
-    matched = true;
-    if (!kernel::may_signal(task, *group, signal)) {
-      continue;
-    }
-    sent = true;
-    if (signal != 0) {
-      kernel::send_signal_to_group(*group, kernel::user_siginfo(signal, task));
-    }
-  }
-  if (!matched) {
-    return Errno{ESRCH};
-  }
-  return sent ? Result<int64_t>(0) : Result<int64_t>(Errno{EPERM});
+// kill(2) to every process `select` picks.
+Result<int64_t> signal_many(kernel::Task& task, int signal,
+                            const std::function<bool(const kernel::ThreadGroup&)>& select) {
+  TRY(kernel::send_signal_to_processes(task, kernel::user_siginfo(signal, task), select));
+  return 0;
 }
 
 Result<kernel::Task*> find_thread(kernel::Task& task, pid_t tgid, pid_t tid) {
@@ -93,13 +77,13 @@ Result<int64_t> sys_kill(kernel::Task& task, const SyscallArgs& args) {
   }
   if (pid == 0) {
     pid_t pgid = self.pgid();
-    return signal_many(task, signal, [pgid](kernel::ThreadGroup& group) {
+    return signal_many(task, signal, [pgid](const kernel::ThreadGroup& group) {
       return group.pgid() == pgid && !group.finished();
     });
   }
   if (pid == -1) {
     // Every process but init and the caller itself.
-    return signal_many(task, signal, [&](kernel::ThreadGroup& group) {
+    return signal_many(task, signal, [&](const kernel::ThreadGroup& group) {
       return &group != &self && !task.kernel().is_init(group) && !group.finished();
     });
   }
@@ -107,7 +91,7 @@ Result<int64_t> sys_kill(kernel::Task& task, const SyscallArgs& args) {
     return Errno{ESRCH};
   }
   pid_t pgid = -pid;
-  return signal_many(task, signal, [pgid](kernel::ThreadGroup& group) {
+  return signal_many(task, signal, [pgid](const kernel::ThreadGroup& group) {
     return group.pgid() == pgid && !group.finished();
   });
 }

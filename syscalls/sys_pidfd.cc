@@ -4,6 +4,7 @@
 #include <linux/capability.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <bit>
 #include <memory>
 
@@ -91,30 +92,17 @@ Result<siginfo_t> signal_info(kernel::Task& task, GuestAddr info_addr, int signa
 }
 
 // Sends to every process of the process group `pgid`, as kill(-pgid)
-// does: ESRCH when it has none, EPERM when none could be signalled.
+// does. Unlike kill, a bad signal number is ESRCH when the group is empty.
 Result<int64_t> signal_process_group(kernel::Task& task, pid_t pgid, const siginfo_t& info) {
-  bool matched = false;
-  bool sent = false;
-  for (kernel::ThreadGroup* group : task.kernel().thread_groups()) {
-    if (group->pgid() != pgid) {
-      continue;
-    }
-    matched = true;
-    if (info.si_signo < 0 || info.si_signo > kernel::kSignalCount) {
-      return Errno{EINVAL};
-    }
-    if (!kernel::may_signal(task, *group, info.si_signo)) {
-      continue;
-    }
-    sent = true;
-    if (info.si_signo != 0 && !group->finished()) {
-      kernel::send_signal_to_group(*group, info);
-    }
+  auto in_group = [pgid](const kernel::ThreadGroup& group) { return group.pgid() == pgid; };
+  if (info.si_signo < 0 || info.si_signo > kernel::kSignalCount) {
+    const auto groups = task.kernel().thread_groups();
+    bool any = std::any_of(groups.begin(), groups.end(),
+                           [&](const kernel::ThreadGroup* group) { return in_group(*group); });
+    return any ? Errno{EINVAL} : Errno{ESRCH};
   }
-  if (!matched) {
-    return Errno{ESRCH};
-  }
-  return sent ? Result<int64_t>(0) : Result<int64_t>(Errno{EPERM});
+  TRY(kernel::send_signal_to_processes(task, info, in_group));
+  return 0;
 }
 
 }  // namespace

@@ -124,7 +124,7 @@ constexpr SyscallEntry kTable[] = {
     row(56, "clone", {kCloneFlags, kPtr, kPtr, kPtr, kPtr}, Support::kPartial, "namespace flags (CLONE_NEW*), CLONE_INTO_CGROUP and CLONE_PIDFD with CLONE_THREAD fail with EINVAL and are recorded as gaps", sys_clone),
     row(57, "fork", {}, Support::kFull, "", sys_fork),
     row(58, "vfork", {}, Support::kFull, "", sys_vfork),
-    row(59, "execve", {kPath, kStringArray, kEnvArray}, Support::kPartial, "set-user-ID and set-group-ID bits on the program are ignored and AT_SECURE is always 0", sys_execve),
+    row(59, "execve", {kPath, kStringArray, kEnvArray}, Support::kPartial, "set-user-ID and set-group-ID bits and file capabilities on the program are ignored", sys_execve),
     row(60, "exit", {kInt}, Support::kFull, "", sys_exit),
     row(61, "wait4", {kInt, kPtr, kHex, kPtr}, Support::kPartial, "no core files are written, so the core bit (WCOREDUMP) is never set", sys_wait4),
     row(62, "kill", {kInt, kSignal}, Support::kFull, "", sys_kill),

@@ -100,6 +100,32 @@ bool queue_signal(PendingSignals& pending, const siginfo_t& info, const ThreadGr
 
 }  // namespace
 
+Result<void> send_signal_to_processes(Task& sender, const siginfo_t& info,
+                                      const std::function<bool(const ThreadGroup&)>& select) {
+  bool matched = false;
+  bool sent = false;
+  for (ThreadGroup* group : sender.kernel().thread_groups()) {
+    if (!select(*group)) {
+      continue;
+    }
+    matched = true;
+    if (!may_signal(sender, *group, info.si_signo)) {
+      continue;
+    }
+    sent = true;
+    if (info.si_signo != 0) {
+      send_signal_to_group(*group, info);
+    }
+  }
+  if (!matched) {
+    return Errno{ESRCH};
+  }
+  if (!sent) {
+    return Errno{EPERM};
+  }
+  return ok();
+}
+
 siginfo_t user_siginfo(int signal, const Task& sender, int code) {
   siginfo_t info{};
   info.si_signo = signal;

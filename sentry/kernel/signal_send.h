@@ -5,7 +5,10 @@
 
 #include <signal.h>
 
+#include <functional>
+
 #include "sentry/kernel/thread_group.h"
+#include "ward/result.h"
 
 namespace ward::kernel {
 
@@ -29,6 +32,12 @@ bool send_signal_to_task(Task& task, const siginfo_t& info,
 // it. Returns false as send_signal_to_task does.
 bool send_signal_to_group(ThreadGroup& group, const siginfo_t& info,
                           SignalSource source = SignalSource::kSandbox);
+
+// Sends `info` to every process `select` picks, as kill(2) does for pid 0,
+// -1 and -pgid: ESRCH when none matched, EPERM when none could be
+// signalled. The caller has checked the signal number.
+Result<void> send_signal_to_processes(Task& sender, const siginfo_t& info,
+                                      const std::function<bool(const ThreadGroup&)>& select);
 
 // Whether `sender` may send `signal` to `target` (kill(2)'s EPERM rule).
 bool may_signal(const Task& sender, ThreadGroup& target, int signal);
