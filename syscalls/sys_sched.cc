@@ -508,7 +508,7 @@ Result<int64_t> sys_sched_getattr(Task& task, const SyscallArgs& args) {
   return 0;
 }
 
-// sched_setattr(pid, attr, flags): a size of 0 means the first version; a
+// sched_setattr(pid, attr, flags). A size of 0 means the first version. A
 // size the sentry does not know is E2BIG with the known size written back,
 // unless the extra bytes are all zero.
 Result<int64_t> sys_sched_setattr(Task& task, const SyscallArgs& args) {

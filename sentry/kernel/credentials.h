@@ -136,8 +136,9 @@ Credentials set_fsgid(const Credentials& old, gid_t gid);
 Result<Credentials> set_capabilities(const Credentials& old, CapabilitySet effective,
                                      CapabilitySet permitted, CapabilitySet inheritable);
 
-// What execve does to the credentials for a file with no file capabilities
-// and no set-user-ID or set-group-ID bit (cap_bprm_creds_from_file): root,
+// Computes the credentials execve gives for a file with no file
+// capabilities and no set-user-ID or set-group-ID bit
+// (cap_bprm_creds_from_file). Root,
 // unless SECBIT_NOROOT, gets the bounding set plus the inheritable one, and
 // anyone else keeps only the ambient set. An euid or egid other than the
 // real one makes the exec set-ID, which drops the ambient set, and with

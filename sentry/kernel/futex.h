@@ -141,7 +141,7 @@ Result<int64_t> futex_waitv(Task& task, const std::vector<FutexWaitvEntry>& entr
 // Releases the futexes of a thread that leaves its address space (exit, a
 // fatal signal, execve). It walks the robust list, marking each lock the
 // thread owns with FUTEX_OWNER_DIED and waking a waiter, and hands each PI
-// lock it owns to the first waiter. Then it forgets the robust list.
+// lock it owns to the first waiter. Then it clears the robust list head.
 void release_futexes(Task& task);
 
 // CLONE_CHILD_CLEARTID's wake of one waiter on the cleared tid word.

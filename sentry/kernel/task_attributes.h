@@ -111,7 +111,7 @@ struct MmAttributes {
   int thp_disable = 0;
 };
 
-// The thread of the parent process that holds a process as its child.
+// The thread of the parent process that has a process as its child.
 // Linux sends the parent-death signal when that thread exits, and moves the
 // children to a sibling thread that is still alive. A pid that is not the
 // current parent's means the process was reparented since: its new holder

@@ -346,8 +346,8 @@ Result<void> cpu_clock_nanosleep(Task& task, clockid_t clock, bool absolute,
 // ---------------------------------------------------------------------------
 // POSIX timers
 
-// What a POSIX timer measures: a wall clock through a monotonic deadline,
-// or a CPU-time clock.
+// The clock a POSIX timer measures: a wall clock through a monotonic
+// deadline, or a CPU-time clock.
 struct TimerClock {
   clockid_t wall_base = CLOCK_MONOTONIC;  // REALTIME, MONOTONIC, BOOTTIME or TAI
   std::optional<CpuClock> cpu;

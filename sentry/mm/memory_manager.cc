@@ -409,8 +409,8 @@ Result<void> MemoryManager::protect(GuestAddr addr, uint64_t length, int prot) {
   GuestAddr end = addr + *rounded;
 
   // PROT_GROWSDOWN extends the change down to the start of a MAP_GROWSDOWN
-  // mapping and is EINVAL on any other; x86 has no upward-growing
-  // mappings, so PROT_GROWSUP is always EINVAL.
+  // mapping and is EINVAL on any other. x86 has no upward-growing mappings,
+  // so PROT_GROWSUP is always EINVAL.
   if ((prot & PROT_GROWSUP) != 0) {
     return Errno{EINVAL};
   }

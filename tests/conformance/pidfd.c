@@ -28,8 +28,8 @@ static long pidfd_getfd(int pidfd, int fd, unsigned flags) {
   return syscall(SYS_pidfd_getfd, pidfd, fd, flags);
 }
 
-// A child that tells the parent it is ready through `ready_fd`, then waits
-// for a signal. Its descriptor 10 is the write end of `pipe_fds`.
+// Starts a child that writes one byte to `pipe_fds` when it is ready, then
+// waits for a signal. Its descriptor 10 is the write end of `pipe_fds`.
 static pid_t start_waiting_child(int pipe_fds[2]) {
   pid_t child = fork();
   if (child == 0) {
@@ -155,15 +155,15 @@ static void child_lifetime(void) {
   show_wait("  the same with WNOHANG", nonblocking, WEXITED | WNOHANG, child);
 
   // Take the child's descriptor 10, the pipe's write end, and write to it.
-  int taken = SHOW_OK("  pidfd_getfd", pidfd_getfd(pidfd, 10, 0));
-  SHOW("  its F_GETFD", fcntl(taken, F_GETFD));
-  SHOW("  write through it", write(taken, "x", 1));
+  int copied_fd = SHOW_OK("  pidfd_getfd", pidfd_getfd(pidfd, 10, 0));
+  SHOW("  its F_GETFD", fcntl(copied_fd, F_GETFD));
+  SHOW("  write through it", write(copied_fd, "x", 1));
   char byte = 0;
   SHOW("  read from the pipe", read(pipe_fds[0], &byte, 1));
   EXPECT("  the byte arrived", byte == 'x');
   SHOW("  getfd of a closed descriptor", pidfd_getfd(pidfd, 55, 0));
   SHOW("  getfd of a negative descriptor", pidfd_getfd(pidfd, -1, 0));
-  close(taken);
+  close(copied_fd);
 
   // Another process may not forge the kernel's or kill's si_code.
   siginfo_t forged;

@@ -62,9 +62,21 @@ static const char* code_name(int signal_number, int code) {
   }
   switch (signal_number) {
     case SIGSEGV:
-      return code == SEGV_MAPERR ? "SEGV_MAPERR" : code == SEGV_ACCERR ? "SEGV_ACCERR" : "other";
+      if (code == SEGV_MAPERR) {
+        return "SEGV_MAPERR";
+      }
+      if (code == SEGV_ACCERR) {
+        return "SEGV_ACCERR";
+      }
+      return "other";
     case SIGBUS:
-      return code == BUS_ADRERR ? "BUS_ADRERR" : code == BUS_ADRALN ? "BUS_ADRALN" : "other";
+      if (code == BUS_ADRERR) {
+        return "BUS_ADRERR";
+      }
+      if (code == BUS_ADRALN) {
+        return "BUS_ADRALN";
+      }
+      return "other";
     case SIGFPE:
       return code == FPE_INTDIV ? "FPE_INTDIV" : "other";
     case SIGILL:

@@ -658,8 +658,8 @@ def case_sigkill_fork_bomb(case):
 
 # RLIMIT_FSIZE on the one regular file a sandboxed program can write: its
 # standard output redirected to a host file. The shell's `ulimit -f 1`
-# allows 512 bytes. head's first write is cut short there and its next one
-# fails with EFBIG and SIGXFSZ, which kills it; an appending write to a
+# allows 512 bytes. head's first write is cut short there, and its next one
+# fails with EFBIG and SIGXFSZ, which kills it. An appending write to a
 # file already past the limit fails at once. The host shell outside the
 # sandbox makes the redirections, so native and ward runs see the same
 # files.

@@ -109,7 +109,7 @@ Credentials credentials_of(uid_t uid) {
                      .saved_gid = uid,
                      .fs_gid = uid,
                      .supplementary_groups = {},
-                     // Root holds every capability, another user none.
+                     // Root has every capability, another user none.
                      .cap_inheritable = {},
                      .cap_permitted = uid == 0 ? CapabilitySet::all() : CapabilitySet{},
                      .cap_effective = uid == 0 ? CapabilitySet::all() : CapabilitySet{},
