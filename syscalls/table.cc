@@ -312,7 +312,7 @@ constexpr SyscallEntry kTable[] = {
     row(244, "mq_notify", {kFd, kPtr}),
     row(245, "mq_getsetattr", {kFd, kPtr, kPtr}),
     row(246, "kexec_load", {kHex, kUint, kPtr, kHex}),
-    row(247, "waitid", {kInt, kInt, kPtr, kHex, kPtr}, Support::kFull, "", sys_waitid),
+    row(247, "waitid", {kInt, kInt, kPtr, kHex, kPtr}, Support::kPartial, "no core files are written, so a child killed by a core-dumping signal reports CLD_KILLED, never CLD_DUMPED", sys_waitid),
     row(248, "add_key", {kString, kString, kPtr, kUint, kInt}),
     row(249, "request_key", {kString, kString, kString, kInt}),
     row(250, "keyctl", {kInt, kHex, kHex, kHex, kHex}),
