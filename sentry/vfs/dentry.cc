@@ -42,4 +42,16 @@ void Dentry::forget_child(std::string_view name) {
   }
 }
 
+void Dentry::move_to(const std::shared_ptr<Dentry>& new_parent, std::string_view new_name) {
+  if (parent_) {
+    auto it = parent_->children_.find(name_);
+    if (it != parent_->children_.end() && it->second.lock().get() == this) {
+      parent_->children_.erase(it);
+    }
+  }
+  parent_ = new_parent;
+  name_ = std::string(new_name);
+  new_parent->children_.insert_or_assign(name_, weak_from_this());
+}
+
 }  // namespace ward::vfs

@@ -41,6 +41,11 @@ class Dentry : public std::enable_shared_from_this<Dentry> {
   // Drops `name` from the cache; a dentry still in use lives on, detached.
   void forget_child(std::string_view name);
 
+  // Moves this dentry to `new_parent` under `new_name` after a rename, so
+  // that open files and working directories below it follow (Linux's
+  // d_move). Whatever was cached under the new name is forgotten.
+  void move_to(const std::shared_ptr<Dentry>& new_parent, std::string_view new_name);
+
   // How many mounts sit on this dentry. A mounted dentry is never
   // revalidated, because the mount pins it.
   int mount_count() const { return mount_count_; }

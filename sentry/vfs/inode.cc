@@ -77,6 +77,28 @@ Result<void> Inode::set_xattr(const Caller&, std::string_view, std::span<const s
 
 Result<void> Inode::remove_xattr(const Caller&, std::string_view) { return Errno{EOPNOTSUPP}; }
 
+Result<std::shared_ptr<Inode>> Inode::create(const Caller&, std::string_view, const NewNode&) {
+  return Errno{EPERM};
+}
+
+Result<std::shared_ptr<Inode>> Inode::create_unnamed(const Caller&, const NewNode&) {
+  return Errno{EOPNOTSUPP};
+}
+
+Result<void> Inode::link(const Caller&, std::string_view, const std::shared_ptr<Inode>&) {
+  return Errno{EPERM};
+}
+
+Result<void> Inode::unlink(const Caller&, std::string_view, Inode&) { return Errno{EPERM}; }
+
+Result<void> Inode::rmdir(const Caller&, std::string_view, Inode&) { return Errno{EPERM}; }
+
+Result<void> Inode::rename(const Caller&, std::string_view, Inode&, std::string_view, unsigned) {
+  return Errno{EPERM};
+}
+
+Result<void> Inode::set_attributes(const Caller&, const AttributeChange&) { return Errno{EPERM}; }
+
 uint8_t dirent_type(mode_t mode) {
   switch (mode & S_IFMT) {
     case S_IFREG:

@@ -8,8 +8,11 @@
 #include <sys/statfs.h>
 #include <sys/types.h>
 
+#include <time.h>
+
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -73,6 +76,29 @@ class Filesystem {
   uint64_t magic_;
   dev_t dev_;
   uint64_t next_ino_ = 1;
+};
+
+// A node for a directory to create, with its mode and owner already decided
+// by the VFS: the umask applied, the group inherited from a setgid parent.
+struct NewNode {
+  mode_t mode = 0;  // the S_IFMT type and the permission bits (07777)
+  uid_t uid = 0;
+  gid_t gid = 0;
+  dev_t device = 0;              // for S_IFCHR and S_IFBLK only
+  std::string_view link_target;  // for S_IFLNK only, never empty
+};
+
+// The changes of chmod, chown, truncate and utimensat, already checked by the
+// VFS against the caller's credentials (setattr_prepare). A filesystem
+// applies every field that is set and moves ctime to now; timestamps are
+// absolute (the VFS has resolved UTIME_NOW).
+struct AttributeChange {
+  std::optional<mode_t> mode;  // permission bits only (07777)
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+  std::optional<int64_t> size;  // regular files only
+  std::optional<timespec> atime;
+  std::optional<timespec> mtime;
 };
 
 // The target of a symlink: a path to walk, or, for a procfs magic link
@@ -154,6 +180,47 @@ class Inode : public std::enable_shared_from_this<Inode> {
 
   // Removes `name`: ENODATA when absent. EOPNOTSUPP by default.
   virtual Result<void> remove_xattr(const Caller& caller, std::string_view name);
+
+  // The operations of a writable filesystem. The VFS (mutate.h) has walked
+  // the paths, checked the names, the caller's permission and the mount's
+  // write access, and that the names that must exist do and those that must
+  // not do not; it updates the dentry cache after a success. The defaults
+  // fail with EPERM, Linux's errno for a filesystem without the operation.
+  // A filesystem may still fail with ENOSPC, EMLINK or ENOTEMPTY.
+
+  // Makes `name` in this directory: a regular file, directory, symlink,
+  // FIFO, socket or device node as node.mode says. Returns the new inode.
+  virtual Result<std::shared_ptr<Inode>> create(const Caller& caller, std::string_view name,
+                                                const NewNode& node);
+
+  // Makes an unnamed regular file for O_TMPFILE, which link() may name
+  // later. EOPNOTSUPP by default, Linux's errno for a filesystem without
+  // tmpfile support.
+  virtual Result<std::shared_ptr<Inode>> create_unnamed(const Caller& caller,
+                                                        const NewNode& node);
+
+  // Makes `name` in this directory a hard link to `target`, an inode of the
+  // same filesystem that is not a directory.
+  virtual Result<void> link(const Caller& caller, std::string_view name,
+                            const std::shared_ptr<Inode>& target);
+
+  // Removes the non-directory `name` (unlink) or the directory `name`
+  // (rmdir: ENOTEMPTY unless it is empty) from this directory. `child` is
+  // the inode the VFS found there.
+  virtual Result<void> unlink(const Caller& caller, std::string_view name, Inode& child);
+  virtual Result<void> rmdir(const Caller& caller, std::string_view name, Inode& child);
+
+  // Moves `old_name` of this directory to `new_name` of `new_parent`, a
+  // directory of the same filesystem, replacing what is there. `flags` are
+  // renameat2's RENAME_NOREPLACE and RENAME_EXCHANGE; the VFS has checked
+  // the types of both ends (EISDIR, ENOTDIR) and that a directory is not
+  // moved below itself (EINVAL); the filesystem checks ENOTEMPTY for a
+  // replaced directory.
+  virtual Result<void> rename(const Caller& caller, std::string_view old_name, Inode& new_parent,
+                              std::string_view new_name, unsigned flags);
+
+  // Applies `change` to this inode.
+  virtual Result<void> set_attributes(const Caller& caller, const AttributeChange& change);
 
  private:
   std::shared_ptr<Filesystem> filesystem_;
