@@ -42,7 +42,20 @@ Result<void> mount_in_root(MountNamespace& mounts, const std::string& name,
 }  // namespace
 
 Result<std::shared_ptr<MountNamespace>> make_sandbox_mounts(const std::string& host_root_path) {
-  std::shared_ptr<Dentry> host_root = TRY(HostFilesystem::create_root(host_root_path));
+  return make_sandbox_mounts(
+      SandboxMountConfig{.host_root = host_root_path,
+                         .overlay = OverlayMode::kNone,
+                         .overlay_size_bytes = 0,
+                         .binds = {},
+                         .tmpfs = {}});
+}
+
+Result<std::shared_ptr<MountNamespace>> make_sandbox_mounts(const SandboxMountConfig& config) {
+  // NOTE: binds and tmpfs mounts arrive with hostfs writes and tmpfs.
+  if (!config.binds.empty() || !config.tmpfs.empty()) {
+    return Errno{EINVAL};
+  }
+  std::shared_ptr<Dentry> host_root = TRY(HostFilesystem::create_root(config.host_root));
 
   // NOTE: the root is read-only until the overlay exists; every write,
   // create, rename or attribute change under it fails with EROFS.

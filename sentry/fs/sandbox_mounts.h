@@ -3,16 +3,50 @@
 // /sys, so that the host's own /dev, /proc and /sys are never reachable.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sentry/vfs/mount.h"
 #include "ward/result.h"
 
 namespace ward::vfs {
 
+// How the sandbox root is made writable.
+enum class OverlayMode {
+  kMemory,  // an overlay whose upper layer is a tmpfs in the sentry's memory
+  kNone,    // the host root, read-only
+};
+
+// A host directory or file mounted at a path of the sandbox.
+struct BindMount {
+  std::string host_path;
+  std::string guest_path;  // absolute
+  bool read_only = true;
+};
+
+// A tmpfs mounted at a path of the sandbox.
+struct TmpfsMount {
+  std::string guest_path;   // absolute
+  uint64_t size_bytes = 0;  // 0: the default limit
+};
+
+// Everything that shapes a sandbox's mount tree. Binds and tmpfs mounts are
+// attached in order after /dev, /proc and /sys.
+struct SandboxMountConfig {
+  std::string host_root = "/";
+  OverlayMode overlay = OverlayMode::kMemory;
+  uint64_t overlay_size_bytes = 0;  // 0: the default limit of the upper layer
+  std::vector<BindMount> binds;
+  std::vector<TmpfsMount> tmpfs;
+};
+
+// Builds the namespace `config` describes.
+Result<std::shared_ptr<MountNamespace>> make_sandbox_mounts(const SandboxMountConfig& config);
+
 // Builds the namespace on `host_root_path` ("/" for `ward do`, the bundle's
-// rootfs for OCI). Fails with the host's errno when the root cannot be
+// rootfs for OCI), read-only, with no overlay, binds or tmpfs mounts. Fails with the host's errno when the root cannot be
 // opened, ENOTDIR when it is not a directory, EACCES when it is a host
 // kernel filesystem, and ENODEV without the host's /proc, which hostfs
 // needs to reopen files.
