@@ -151,7 +151,9 @@ int run_do(const GlobalOptions& global, const DoOptions& options) {
   kernel::Kernel& sandbox = **kernel;
   syscalls::install_dispatcher(sandbox);
 
-  auto mounts = fs::make_sandbox_mounts(options.root);
+  vfs::SandboxMountConfig mount_config;
+  mount_config.host_root = options.root;
+  auto mounts = fs::make_sandbox_mounts(mount_config);
   if (!mounts.ok()) {
     std::fprintf(stderr, "ward: cannot mount %s as the sandbox root: %s\n", options.root.c_str(),
                  std::strerror(mounts.error().value));
