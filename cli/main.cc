@@ -8,6 +8,7 @@
 int main(int argc, char** argv) {
   ward::cli::GlobalOptions global;
   ward::cli::DoOptions do_options;
+  ward::cli::SyscallsOptions syscalls_options;
 
   CLI::App app{
       "ward runs Linux programs in a sandbox: every system call they make is served by ward's "
@@ -45,10 +46,19 @@ int main(int argc, char** argv) {
       ->required();
   do_command->positionals_at_end();
 
+  CLI::App* syscalls_command = app.add_subcommand(
+      "syscalls", "Print every x86_64 system call with ward's support level and what is missing");
+  syscalls_command->add_option("--format", syscalls_options.format, "markdown, json or csv")
+      ->check(CLI::IsMember({"markdown", "json", "csv"}))
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   if (do_command->parsed()) {
     return ward::cli::run_do(global, do_options);
+  }
+  if (syscalls_command->parsed()) {
+    return ward::cli::run_syscalls(syscalls_options);
   }
   return 1;
 }

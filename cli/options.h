@@ -20,6 +20,13 @@ struct DoOptions {
   bool strace = false;
 };
 
+struct SyscallsOptions {
+  std::string format = "markdown";  // markdown, json or csv
+};
+
+// Runs `ward syscalls`; returns ward's exit status.
+int run_syscalls(const SyscallsOptions& options);
+
 // Runs `ward do`; returns ward's exit status.
 int run_do(const GlobalOptions& global, const DoOptions& options);
 
