@@ -1,5 +1,6 @@
 // ward do: run one program in a fresh sandbox and exit with its status.
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,8 +11,7 @@
 #include <string>
 #include <vector>
 
-#include <spdlog/spdlog.h>
-
+#include "cli/do_options.h"
 #include "cli/options.h"
 #include "platform/ptrace/ptrace_platform.h"
 #include "sentry/fs/host_stream.h"
@@ -35,9 +35,6 @@ constexpr int kExitCannotRun = 126;
 // ward itself failed before the program could start.
 constexpr int kExitSandboxFailed = 125;
 
-// PATH when the environment has none, as glibc's execvp assumes.
-constexpr char kDefaultPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
 std::vector<std::string> host_environment() {
   std::vector<std::string> variables;
   for (char** entry = environ; *entry != nullptr; ++entry) {
@@ -54,6 +51,18 @@ std::string find_variable(const std::vector<std::string>& variables, std::string
     }
   }
   return {};
+}
+
+// Describes the mounts for an error message: the root and every bind.
+std::string describe_mounts(const vfs::SandboxMountConfig& config) {
+  std::string text = config.host_root + " as the root";
+  for (const vfs::BindMount& bind : config.binds) {
+    text += ", " + bind.host_path + " at " + bind.guest_path;
+  }
+  for (const vfs::TmpfsMount& tmpfs : config.tmpfs) {
+    text += ", a tmpfs at " + tmpfs.guest_path;
+  }
+  return text;
 }
 
 std::array<rlimit, RLIM_NLIMITS> host_limits() {
@@ -151,11 +160,9 @@ int run_do(const GlobalOptions& global, const DoOptions& options) {
   kernel::Kernel& sandbox = **kernel;
   syscalls::install_dispatcher(sandbox);
 
-  vfs::SandboxMountConfig mount_config;
-  mount_config.host_root = options.root;
-  auto mounts = fs::make_sandbox_mounts(mount_config);
+  auto mounts = fs::make_sandbox_mounts(options.mounts);
   if (!mounts.ok()) {
-    std::fprintf(stderr, "ward: cannot mount %s as the sandbox root: %s\n", options.root.c_str(),
+    std::fprintf(stderr, "ward: cannot mount %s: %s\n", describe_mounts(options.mounts).c_str(),
                  std::strerror(mounts.error().value));
     return kExitSandboxFailed;
   }
@@ -166,7 +173,8 @@ int run_do(const GlobalOptions& global, const DoOptions& options) {
     char buffer[PATH_MAX];
     cwd = getcwd(buffer, sizeof(buffer)) != nullptr ? buffer : "/";
   }
-  kernel::Credentials creds = kernel::host_process_credentials();
+  const kernel::Credentials creds =
+      options.user ? credentials_for_user(*options.user) : kernel::host_process_credentials();
   auto fs_context = vfs::make_fs_context(**mounts, creds, cwd);
   if (!fs_context.ok()) {
     std::fprintf(stderr, "ward: %s: cannot use as the working directory: %s\n", cwd.c_str(),
@@ -182,11 +190,10 @@ int run_do(const GlobalOptions& global, const DoOptions& options) {
   std::array<rlimit, RLIM_NLIMITS> limits = host_limits();
   (*fdtable)->set_max_fds(fd_limit(limits[RLIMIT_NOFILE]));
 
-  std::vector<std::string> envp = host_environment();
+  // The program searches its own PATH, as execvp in the guest would.
+  std::vector<std::string> envp =
+      guest_environment(options, creds.effective_uid, host_environment());
   std::string search_path = find_variable(envp, "PATH");
-  if (search_path.empty()) {
-    search_path = kDefaultPath;
-  }
   loader::ExecRequest request{options.command.front(), options.command, envp};
 
   kernel::InitProcess init{

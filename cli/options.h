@@ -1,8 +1,13 @@
 // Command-line options of ward and of each subcommand.
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "sentry/fs/sandbox_mounts.h"
 
 namespace ward::cli {
 
@@ -11,13 +16,25 @@ struct GlobalOptions {
   std::string log_file;  // empty: standard error
 };
 
+// The ids `ward do --user` gives the first process.
+struct UserIds {
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
 struct DoOptions {
   std::vector<std::string> command;  // program and its arguments
-  std::string root = "/";
   std::string cwd;                   // empty: ward's own working directory
   std::string hostname;              // empty: the host's hostname
   std::string platform = "ptrace";
   bool strace = false;
+  // NAME=VALUE assignments for the guest's environment, in command-line order.
+  std::vector<std::string> env;
+  // Names of ward's environment variables copied into the guest's.
+  std::vector<std::string> pass_env;
+  std::optional<UserIds> user;  // nullopt: ward's own credentials
+  // The root, overlay, bind and tmpfs mounts of the sandbox.
+  vfs::SandboxMountConfig mounts;
 };
 
 struct SyscallsOptions {

@@ -19,6 +19,7 @@
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/vfs/caller.h"
+#include "sentry/vfs/mount.h"
 #include "sentry/vfs/xattr.h"
 
 namespace ward::vfs {
@@ -78,8 +79,8 @@ void record_host_fifo_rejection(kernel::Task& task) {
 // ---------------------------------------------------------------------------
 // HostFilesystem
 
-HostFilesystem::HostFilesystem(UniqueFd proc_self_fd)
-    : Filesystem(kHostfsType, 0), proc_self_fd_(std::move(proc_self_fd)) {}
+HostFilesystem::HostFilesystem(UniqueFd proc_self_fd, bool writable)
+    : Filesystem(kHostfsType, 0), proc_self_fd_(std::move(proc_self_fd)), writable_(writable) {}
 
 Result<std::shared_ptr<Dentry>> HostFilesystem::create_root(const std::string& host_root_path) {
   UniqueFd root_fd(::open(host_root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -88,6 +89,21 @@ Result<std::shared_ptr<Dentry>> HostFilesystem::create_root(const std::string& h
     spdlog::error("sentry: cannot open the sandbox root {}: {}", host_root_path, errno_name(error));
     return Errno{error};
   }
+  return make_root(std::move(root_fd), false);
+}
+
+Result<std::shared_ptr<Dentry>> HostFilesystem::create_bind_root(const std::string& host_path,
+                                                                 bool writable) {
+  UniqueFd root_fd(::open(host_path.c_str(), O_PATH | O_CLOEXEC));
+  if (!root_fd.valid()) {
+    const int error = errno;
+    spdlog::error("sentry: cannot open the bind source {}: {}", host_path, errno_name(error));
+    return Errno{error};
+  }
+  return make_root(std::move(root_fd), writable);
+}
+
+Result<std::shared_ptr<Dentry>> HostFilesystem::make_root(UniqueFd root_fd, bool writable) {
   const struct stat root_stat = TRY(host_fstat(root_fd.get()));
   TRY(refuse_host_kernel_filesystem(root_fd.get()));
 
@@ -105,7 +121,8 @@ Result<std::shared_ptr<Dentry>> HostFilesystem::create_root(const std::string& h
     return Errno{ENODEV};
   }
 
-  auto filesystem = std::shared_ptr<HostFilesystem>(new HostFilesystem(std::move(proc_self_fd)));
+  auto filesystem =
+      std::shared_ptr<HostFilesystem>(new HostFilesystem(std::move(proc_self_fd), writable));
   auto root = std::make_shared<HostInode>(filesystem, std::move(root_fd), root_stat);
   return Dentry::make_root(std::move(root));
 }
@@ -221,9 +238,20 @@ Result<FileRef> HostInode::open(const Caller& caller, const VirtualDentry& locat
   HostFilesystem& host = host_filesystem();
   switch (type()) {
     case S_IFREG: {
-      // Writing needs a writable mount, which hostfs never is, so every
-      // open that gets here reads.
-      UniqueFd fd = TRY(host.reopen(path_fd_.get(), O_RDONLY));
+      // The VFS has checked the mount's write access; a hostfs that is not
+      // a read-write bind checks it again, so the host root is never
+      // opened for writing. O_APPEND stays the sentry's (HostRegularFile),
+      // because F_SETFL may change it.
+      int host_flags = O_RDONLY;
+      if ((flags & O_ACCMODE) == O_WRONLY || (flags & O_ACCMODE) == O_RDWR ||
+          (flags & O_TRUNC) != 0) {
+        if (!host.writable() || location.mount->read_only()) {
+          return Errno{EROFS};
+        }
+        host_flags = (flags & O_ACCMODE) == O_WRONLY ? O_WRONLY : O_RDWR;
+        host_flags |= flags & O_TRUNC;
+      }
+      UniqueFd fd = TRY(host.reopen(path_fd_.get(), host_flags));
       return FileRef(std::make_shared<HostRegularFile>(location, flags, std::move(fd)));
     }
     case S_IFDIR: {
@@ -306,13 +334,42 @@ Result<size_t> HostInode::list_xattr(const Caller&, std::span<char> list) {
   return names.size();
 }
 
-// hostfs never changes the host. Its mount is read-only as well, so the VFS
-// returns EROFS before it gets here.
-Result<void> HostInode::set_xattr(const Caller&, std::string_view, std::span<const std::byte>,
-                                  int) {
-  return Errno{EROFS};
+// Only a read-write bind changes host attributes, and only user.* ones:
+// trusted.* and security.* ones (file capabilities, SELinux labels) would
+// act on the host, and system.* ones are ACLs the host enforces.
+// NOTE: a guest therefore cannot set ACLs or file capabilities on a
+// read-write bind; it gets EPERM.
+constexpr std::string_view kUserXattrPrefix = "user.";
+
+Result<void> HostInode::set_xattr(const Caller&, std::string_view name,
+                                  std::span<const std::byte> value, int flags) {
+  if (!host_filesystem().writable()) {
+    return Errno{EROFS};
+  }
+  if (!name.starts_with(kUserXattrPrefix)) {
+    return Errno{EPERM};
+  }
+  const std::string path = host_filesystem().inode_path(path_fd_.get());
+  const std::string attribute(name);
+  if (::setxattr(path.c_str(), attribute.c_str(), value.data(), value.size(), flags) != 0) {
+    return Errno{errno};
+  }
+  return ok();
 }
 
-Result<void> HostInode::remove_xattr(const Caller&, std::string_view) { return Errno{EROFS}; }
+Result<void> HostInode::remove_xattr(const Caller&, std::string_view name) {
+  if (!host_filesystem().writable()) {
+    return Errno{EROFS};
+  }
+  if (!name.starts_with(kUserXattrPrefix)) {
+    return Errno{EPERM};
+  }
+  const std::string path = host_filesystem().inode_path(path_fd_.get());
+  const std::string attribute(name);
+  if (::removexattr(path.c_str(), attribute.c_str()) != 0) {
+    return Errno{errno};
+  }
+  return ok();
+}
 
 }  // namespace ward::vfs

@@ -1,4 +1,6 @@
-// hostfs: a host directory served read-only as a filesystem of the sentry.
+// hostfs: a host directory (or, for a bind, a single host file) served as a
+// filesystem of the sentry: read-only for the sandbox root, writable for a
+// read-write bind.
 //
 // Every host file is reached one component at a time, relative to a host
 // directory fd the sentry holds, with openat(O_PATH | O_NOFOLLOW): no guest
@@ -9,6 +11,13 @@
 // found and cannot be swapped. Device nodes are never opened. Directories
 // of the host's kernel filesystems (procfs, sysfs, devpts, cgroup...) are
 // never served either, wherever they are mounted.
+//
+// A writable hostfs keeps the same rule for every change: each host call
+// names one component relative to a directory fd the sentry holds, or the
+// inode of an O_PATH fd itself, and never follows a host symlink. Files the
+// guest creates belong to ward's host uid and gid. stat reports the host's
+// owner, so a guest chown shows what the host made of it (or fails with
+// the host's EPERM).
 #pragma once
 
 #include <sys/stat.h>
@@ -33,6 +42,17 @@ class HostFilesystem final : public Filesystem {
   // /proc/self/fd for reopening files.
   static Result<std::shared_ptr<Dentry>> create_root(const std::string& host_root_path);
 
+  // Opens `host_path`, a directory or any other file, following host
+  // symlinks in the path the user gave, and returns the root dentry of a
+  // hostfs on it for a bind mount. Only a `writable` one changes the host.
+  static Result<std::shared_ptr<Dentry>> create_bind_root(const std::string& host_path,
+                                                          bool writable);
+
+  // Whether the guest may change the host files of this filesystem: only
+  // those of a read-write bind. The others fail every change with EROFS,
+  // whatever the mount says.
+  bool writable() const { return writable_; }
+
   // The host's /proc/self/fd directory, through which O_PATH fds are
   // reopened for I/O.
   int proc_self_fd() const { return proc_self_fd_.get(); }
@@ -47,9 +67,13 @@ class HostFilesystem final : public Filesystem {
   std::string inode_path(int path_fd) const;
 
  private:
-  explicit HostFilesystem(UniqueFd proc_self_fd);
+  HostFilesystem(UniqueFd proc_self_fd, bool writable);
+
+  // The root dentry of a hostfs on the O_PATH fd `root_fd`.
+  static Result<std::shared_ptr<Dentry>> make_root(UniqueFd root_fd, bool writable);
 
   UniqueFd proc_self_fd_;
+  bool writable_;
 };
 
 class HostInode final : public Inode {
@@ -81,8 +105,33 @@ class HostInode final : public Inode {
                          std::span<const std::byte> value, int flags) override;
   Result<void> remove_xattr(const Caller& caller, std::string_view name) override;
 
+  // The changes of a writable hostfs (hostfs_write.cc). Each fails with
+  // EROFS on a hostfs that is not writable. Device nodes cannot be
+  // created (EPERM), since the sandbox never opens host devices.
+  Result<std::shared_ptr<Inode>> create(const Caller& caller, std::string_view name,
+                                        const NewNode& node) override;
+  Result<void> link(const Caller& caller, std::string_view name,
+                    const std::shared_ptr<Inode>& target) override;
+  Result<void> unlink(const Caller& caller, std::string_view name, Inode& child) override;
+  Result<void> rmdir(const Caller& caller, std::string_view name, Inode& child) override;
+  Result<void> rename(const Caller& caller, std::string_view old_name, Inode& new_parent,
+                      std::string_view new_name, unsigned flags) override;
+  Result<void> set_attributes(const Caller& caller, const AttributeChange& change) override;
+
  private:
   HostFilesystem& host_filesystem() const;
+
+  // EROFS unless the filesystem is writable; ENOTDIR unless this inode is
+  // a directory.
+  Result<void> check_writable_directory() const;
+
+  // Opens the child `name` of this directory as a new inode.
+  Result<std::shared_ptr<Inode>> open_child(const std::string& name) const;
+
+  // ENOENT unless the host's `name` in this directory is still `child`,
+  // the inode the VFS found, so that a host process's rename meanwhile
+  // does not make the sentry remove another file.
+  Result<void> check_still_named(const std::string& name, const Inode& child) const;
 
   UniqueFd path_fd_;
   dev_t host_dev_;

@@ -3,10 +3,13 @@
 #include <dirent.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <vector>
+
+#include "sentry/vfs/mutate.h"
 
 namespace ward::vfs {
 namespace {
@@ -44,12 +47,59 @@ Result<size_t> HostRegularFile::read(std::span<std::byte> buffer, std::optional<
   });
 }
 
+Result<size_t> HostRegularFile::write(std::span<const std::byte> buffer,
+                                      std::optional<int64_t> offset) {
+  if ((flags() & O_APPEND) != 0) {
+    // RWF_APPEND appends atomically, as a host O_APPEND fd would. An offset
+    // of -1 moves the host fd's own position to the end of the data, which
+    // is the guest's new offset when it gave none.
+    iovec chunk{.iov_base = const_cast<std::byte*>(buffer.data()), .iov_len = buffer.size()};
+    for (;;) {
+      const ssize_t wrote = pwritev2(fd_.get(), &chunk, 1, -1, RWF_APPEND);
+      if (wrote < 0 && errno == EINTR) {
+        continue;
+      }
+      if (wrote < 0) {
+        return Errno{errno};
+      }
+      if (!offset) {
+        const off_t end = lseek(fd_.get(), 0, SEEK_CUR);
+        if (end < 0) {
+          return Errno{errno};
+        }
+        set_offset(end);
+      }
+      return static_cast<size_t>(wrote);
+    }
+  }
+  return at_position(offset, [&](int64_t position) -> Result<size_t> {
+    for (;;) {
+      const ssize_t wrote = pwrite(fd_.get(), buffer.data(), buffer.size(), position);
+      if (wrote >= 0) {
+        return static_cast<size_t>(wrote);
+      }
+      if (errno != EINTR) {
+        return Errno{errno};
+      }
+    }
+  });
+}
+
+Result<void> HostRegularFile::truncate(int64_t length) {
+  TRY(mount_write_access(*location().mount));
+  if (ftruncate(fd_.get(), length) != 0) {
+    return Errno{errno};
+  }
+  return ok();
+}
+
 Result<int64_t> HostRegularFile::seek(int64_t offset, int whence) {
   if (whence != SEEK_DATA && whence != SEEK_HOLE) {
     return FileDescription::seek(offset, whence);
   }
-  // The host fd is only read with pread, so its own position is free for
-  // SEEK_DATA and SEEK_HOLE.
+  // The host fd is read and written at explicit offsets, so its own
+  // position is free for SEEK_DATA and SEEK_HOLE. (Appends move it, but
+  // read it back at once.)
   const off_t target = lseek(fd_.get(), offset, whence);
   if (target < 0) {
     return Errno{errno};

@@ -1,6 +1,6 @@
-// The open files of hostfs: regular files read through pread on a host fd
-// the sentry keeps open (the same fd backs mmap), and directories listed with
-// the host's getdents64.
+// The open files of hostfs: regular files read and written through pread and
+// pwrite on a host fd the sentry keeps open (the same fd backs mmap), and
+// directories listed with the host's getdents64.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +17,11 @@ class HostRegularFile final : public FileDescription {
   HostRegularFile(VirtualDentry location, uint32_t flags, UniqueFd fd);
 
   Result<size_t> read(std::span<std::byte> buffer, std::optional<int64_t> offset) override;
+  // Only files of a read-write bind are open for writing. With O_APPEND
+  // every write goes to the end, even one at an explicit offset, as on
+  // Linux.
+  Result<size_t> write(std::span<const std::byte> buffer, std::optional<int64_t> offset) override;
+  Result<void> truncate(int64_t length) override;
   // SEEK_DATA and SEEK_HOLE ask the host; the others are computed here.
   Result<int64_t> seek(int64_t offset, int whence) override;
   Result<struct stat> stat() override;

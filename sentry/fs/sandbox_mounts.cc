@@ -1,5 +1,7 @@
 #include "sentry/fs/sandbox_mounts.h"
 
+#include <spdlog/spdlog.h>
+
 #include "sentry/fs/devfs.h"
 #include "sentry/fs/hostfs.h"
 #include "sentry/fs/procfs.h"
@@ -9,6 +11,7 @@
 #include "sentry/vfs/caller.h"
 #include "sentry/vfs/fs_context.h"
 #include "sentry/vfs/path_walk.h"
+#include "ward/errno_name.h"
 
 namespace ward::vfs {
 namespace {
@@ -39,20 +42,104 @@ Result<void> mount_in_root(MountNamespace& mounts, const std::string& name,
   return mounts.attach(mountpoint, std::move(mount));
 }
 
+// The place a bind of a directory (`directory`) or a file is mounted at:
+// `guest_path` walked from the root, following symlinks inside the sandbox
+// as mount(2) does. Every missing component gets a stand-in of the sentry's,
+// a directory, or for a file bind's last component an empty file, as
+// mountpoint_in_root makes. ENOTDIR when an existing component above is not
+// a directory or the existing last one is not of the bind's kind.
+Result<VirtualDentry> bind_mountpoint(const MountNamespace& mounts, const std::string& guest_path,
+                                      bool directory) {
+  const kernel::Credentials root_creds;
+  const FsContext at_root(mounts.root(), mounts.root());
+  const Caller caller{.creds = root_creds, .fs = at_root, .task = nullptr};
+  static const auto stand_in_filesystem = std::make_shared<Filesystem>("none", 0);
+
+  std::vector<std::string> components;
+  for (size_t start = 0; start < guest_path.size();) {
+    size_t end = guest_path.find('/', start);
+    if (end == std::string::npos) {
+      end = guest_path.size();
+    }
+    std::string component = guest_path.substr(start, end - start);
+    if (!component.empty() && component != ".") {
+      components.push_back(std::move(component));
+    }
+    start = end + 1;
+  }
+
+  VirtualDentry current = mounts.root();
+  for (size_t index = 0; index < components.size(); ++index) {
+    const std::string& name = components[index];
+    const bool last = index + 1 == components.size();
+    const bool want_directory = !last || directory;
+
+    auto found = walk_path(caller, current, name, WalkOptions{.follow_final = true});
+    // EACCES: hostfs refuses a host kernel filesystem there.
+    if (found.ok() || (found.error().value != ENOENT && found.error().value != EACCES)) {
+      VirtualDentry location = TRY(std::move(found));
+      if (location.dentry->inode().is_dir() != want_directory) {
+        return Errno{ENOTDIR};
+      }
+      current = std::move(location);
+      continue;
+    }
+
+    std::shared_ptr<Inode> stand_in;
+    if (want_directory) {
+      stand_in = std::make_shared<StaticDirectory>(stand_in_filesystem, 0555);
+    } else {
+      stand_in = std::make_shared<GeneratedFile>(
+          stand_in_filesystem, [](const Caller&) -> Result<std::string> { return std::string(); });
+    }
+    // A stand-in directory lists what is made in it, so that `ls` shows the
+    // way to a nested bind.
+    if (auto* parent = dynamic_cast<StaticDirectory*>(&current.dentry->inode())) {
+      parent->add(name, stand_in);
+    }
+    current = VirtualDentry{.mount = current.mount,
+                            .dentry = current.dentry->add_child(name, std::move(stand_in))};
+  }
+  return current;
+}
+
+// Attaches a hostfs of each bind's host path at its guest path, in order,
+// so that a later bind may sit inside an earlier one. A read-only bind is a
+// read-only mount of a read-only hostfs; a read-write one lets the guest
+// change the host files below the bind and nothing outside it.
+Result<void> attach_binds(MountNamespace& mounts, const std::vector<BindMount>& binds) {
+  for (const BindMount& bind : binds) {
+    auto attached = [&]() -> Result<void> {
+      std::shared_ptr<Dentry> bind_root =
+          TRY(HostFilesystem::create_bind_root(bind.host_path, !bind.read_only));
+      const VirtualDentry mountpoint =
+          TRY(bind_mountpoint(mounts, bind.guest_path, bind_root->inode().is_dir()));
+      const MountOptions options{.read_only = bind.read_only, .nodev = true, .nosuid = true};
+      return mounts.attach(mountpoint,
+                           std::make_shared<Mount>(std::move(bind_root), bind.host_path, options));
+    }();
+    if (!attached.ok()) {
+      spdlog::error("sentry: cannot bind {} at {}: {}", bind.host_path, bind.guest_path,
+                    errno_name(attached.error().value));
+      return attached.error();
+    }
+  }
+  return ok();
+}
+
 }  // namespace
 
 Result<std::shared_ptr<MountNamespace>> make_sandbox_mounts(const std::string& host_root_path) {
-  return make_sandbox_mounts(
-      SandboxMountConfig{.host_root = host_root_path,
-                         .overlay = OverlayMode::kNone,
-                         .overlay_size_bytes = 0,
-                         .binds = {},
-                         .tmpfs = {}});
+  return make_sandbox_mounts(SandboxMountConfig{.host_root = host_root_path,
+                                                .overlay = OverlayMode::kNone,
+                                                .overlay_size_bytes = 0,
+                                                .binds = {},
+                                                .tmpfs = {}});
 }
 
 Result<std::shared_ptr<MountNamespace>> make_sandbox_mounts(const SandboxMountConfig& config) {
-  // NOTE: binds and tmpfs mounts arrive with hostfs writes and tmpfs.
-  if (!config.binds.empty() || !config.tmpfs.empty()) {
+  // NOTE: tmpfs mounts arrive with tmpfs.
+  if (!config.tmpfs.empty()) {
     return Errno{EINVAL};
   }
   std::shared_ptr<Dentry> host_root = TRY(HostFilesystem::create_root(config.host_root));
@@ -70,6 +157,8 @@ Result<std::shared_ptr<MountNamespace>> make_sandbox_mounts(const SandboxMountCo
       .read_only = true, .nodev = true, .noexec = true, .nosuid = true};
   TRY(mount_in_root(*mounts, "proc", make_procfs_root(mounts), "proc", kernel_options));
   TRY(mount_in_root(*mounts, "sys", make_sysfs_root(), "sysfs", kernel_options));
+
+  TRY(attach_binds(*mounts, config.binds));
   return mounts;
 }
 

@@ -54,7 +54,9 @@ VirtualDentry MountNamespace::root() const {
 }
 
 Result<void> MountNamespace::attach(const VirtualDentry& mountpoint, std::shared_ptr<Mount> mount) {
-  if (!mountpoint.dentry->inode().is_dir()) {
+  // A directory covers a directory and a file a file, as Linux's
+  // graft_tree requires.
+  if (mountpoint.dentry->inode().is_dir() != mount->root()->inode().is_dir()) {
     return Errno{ENOTDIR};
   }
   mount->parent_ = mountpoint.mount;

@@ -74,8 +74,8 @@ class MountNamespace {
   // The root of the tree: the root mount and its root dentry.
   VirtualDentry root() const;
 
-  // Attaches `mount` on the directory `mountpoint`, which must belong to a
-  // mount of this namespace. ENOTDIR when it is not a directory.
+  // Attaches `mount` on `mountpoint`, which must belong to a mount of this
+  // namespace. ENOTDIR unless both are directories or both are not.
   Result<void> attach(const VirtualDentry& mountpoint, std::shared_ptr<Mount> mount);
 
   // Every mount, each parent before its children, in attach order: the

@@ -1,0 +1,69 @@
+// ward's command line: the options of ward and `ward do`, their checks, and
+// the environment and credentials they give the sandbox's first process.
+// Kept apart from main() so that unit tests can parse command lines.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "cli/options.h"
+#include "sentry/kernel/credentials.h"
+
+namespace ward::cli {
+
+// ward's exit status for a bad command line, as most Unix tools use it.
+inline constexpr int kExitUsage = 2;
+
+// The checks of single option values. Each returns an error message naming
+// the bad value, or an empty string when the value is valid, and stores the
+// parsed value only when it is valid.
+std::string parse_size(std::string_view text, uint64_t& size_bytes);
+std::string parse_user(std::string_view text, UserIds& user);
+std::string parse_overlay(std::string_view text, vfs::OverlayMode& mode);
+std::string parse_bind(std::string_view text, vfs::BindMount& bind);
+std::string parse_tmpfs(std::string_view text, vfs::TmpfsMount& tmpfs);
+std::string check_hostname(std::string_view text);
+std::string check_env_assignment(std::string_view text);
+std::string check_env_name(std::string_view text);
+std::string check_guest_directory(std::string_view text);
+
+// A command line to run: the global options and the options of the
+// subcommand given, `ward do` or `ward syscalls`.
+struct ParsedCommandLine {
+  GlobalOptions global;
+  DoOptions do_options;
+  bool do_command = false;
+  SyscallsOptions syscalls_options;
+  bool syscalls_command = false;
+};
+
+// What ward prints and returns instead of running anything: help text
+// (status 0, on stdout) or a one-line usage error starting with "ward: "
+// (status kExitUsage, on stderr).
+struct CommandLineExit {
+  int exit_status = 0;
+  std::string message;
+};
+
+// Parses ward's whole argv, argv[0] included.
+std::variant<ParsedCommandLine, CommandLineExit> parse_command_line(
+    const std::vector<std::string>& argv);
+
+// Builds the first process's environment: PATH, HOME (/root for uid 0, /
+// otherwise), TERM when `caller_environment` has it, and LANG=C.UTF-8; then
+// each --pass-env variable the caller has, then each --env assignment. A
+// later entry for a name replaces an earlier one in place. ward's other
+// variables never reach the guest, since they may hold secrets.
+std::vector<std::string> guest_environment(const DoOptions& options, uid_t guest_uid,
+                                           const std::vector<std::string>& caller_environment);
+
+// The credentials Linux gives a process of `user` after a login: every
+// uid and gid set to them, no supplementary groups, and for uid 0 every
+// capability, for any other uid no permitted, effective, inheritable or
+// ambient capability (the bounding set stays full).
+kernel::Credentials credentials_for_user(const UserIds& user);
+
+}  // namespace ward::cli
