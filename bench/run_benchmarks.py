@@ -19,6 +19,7 @@ Benchmarks:
   signal      a signal sent to itself and caught, mean, in microseconds
 """
 import argparse
+import os
 import platform
 import shutil
 import statistics
@@ -38,7 +39,10 @@ TIMEOUT_SECONDS = 300
 
 def runners(ward: Path) -> dict[str, list[str]]:
     """The command prefix of each available runner."""
-    found = {"native": [], "ward": [str(ward), "do", "--"]}
+    # ward gives the guest a default environment of its own; --pass-env of
+    # every variable gives it this script's, as the native runs get.
+    passed = [flag for name in os.environ for flag in ("--pass-env", name)]
+    found = {"native": [], "ward": [str(ward), "do", *passed, "--"]}
     if shutil.which("runsc"):
         found["runsc-ptrace"] = ["runsc", "--platform=ptrace", "--network=none", "do"]
     if shutil.which("proot"):

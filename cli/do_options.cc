@@ -94,6 +94,39 @@ CLI::Validator checked_by(Parse parse) {
   return CLI::Validator([parse](std::string& value) -> std::string { return parse(value); }, "");
 }
 
+// The CLI11 checks of the values that parse into structures.
+std::string check_user(std::string_view text) {
+  UserIds ignored;
+  return parse_user(text, ignored);
+}
+
+std::string check_overlay(std::string_view text) {
+  vfs::OverlayMode ignored{};
+  return parse_overlay(text, ignored);
+}
+
+std::string check_size(std::string_view text) {
+  uint64_t ignored = 0;
+  return parse_size(text, ignored);
+}
+
+std::string check_bind(std::string_view text) {
+  vfs::BindMount ignored;
+  return parse_bind(text, ignored);
+}
+
+std::string check_tmpfs(std::string_view text) {
+  vfs::TmpfsMount ignored;
+  return parse_tmpfs(text, ignored);
+}
+
+// A repeatable option: each occurrence takes one value, so that the
+// program after the last one is not taken for another value.
+CLI::Option* add_repeatable(CLI::App& command, const std::string& name,
+                            std::vector<std::string>& values, const std::string& help) {
+  return command.add_option(name, values, help)->allow_extra_args(false);
+}
+
 void add_do_options(CLI::App& command, DoOptions& options, std::vector<std::string>& binds,
                     std::vector<std::string>& tmpfs_mounts, std::string& user, std::string& overlay,
                     std::string& overlay_size) {
@@ -116,62 +149,43 @@ void add_do_options(CLI::App& command, DoOptions& options, std::vector<std::stri
                   "Host name the sandbox reports, at most 64 bytes (default: the host's)")
       ->check(checked_by(check_hostname))
       ->type_name("NAME");
-  command
-      .add_option("--env", options.env,
-                  "Set NAME to VALUE in the program's environment; may be repeated")
+  add_repeatable(command, "--env", options.env,
+                 "Set NAME to VALUE in the program's environment; may be repeated")
       ->check(checked_by(check_env_assignment))
       ->type_name("NAME=VALUE");
-  command
-      .add_option("--pass-env", options.pass_env,
-                  "Copy ward's variable NAME, when it is set, into the program's environment; "
-                  "may be repeated")
+  add_repeatable(command, "--pass-env", options.pass_env,
+                 "Copy ward's variable NAME, when it is set, into the program's environment; "
+                 "may be repeated")
       ->check(checked_by(check_env_name))
       ->type_name("NAME");
   command
       .add_option("--user", user,
                   "Run the program with user id UID and group id GID, without supplementary "
                   "groups (default: ward's own ids)")
-      ->check(checked_by([](std::string_view text) {
-        UserIds ignored;
-        return parse_user(text, ignored);
-      }))
+      ->check(checked_by(check_user))
       ->type_name("UID:GID");
   command
       .add_option("--overlay", overlay,
                   "Where writes to the root go: memory (kept in the sentry, lost at exit) or "
                   "none (the root is read-only)")
-      ->check(checked_by([](std::string_view text) {
-        vfs::OverlayMode ignored;
-        return parse_overlay(text, ignored);
-      }))
+      ->check(checked_by(check_overlay))
       ->type_name("memory|none")
       ->capture_default_str();
   command
       .add_option("--overlay-size", overlay_size,
                   "Most bytes the memory overlay may hold, with an optional K, M or G suffix "
                   "(powers of 1024)")
-      ->check(checked_by([](std::string_view text) {
-        uint64_t ignored = 0;
-        return parse_size(text, ignored);
-      }))
+      ->check(checked_by(check_size))
       ->type_name("BYTES");
-  command
-      .add_option("--bind", binds,
-                  "Mount the host file or directory HOST at the absolute path GUEST, "
-                  "read-only unless :rw is given; may be repeated")
-      ->check(checked_by([](std::string_view text) {
-        vfs::BindMount ignored;
-        return parse_bind(text, ignored);
-      }))
+  add_repeatable(command, "--bind", binds,
+                 "Mount the host file or directory HOST at the absolute path GUEST, read-only "
+                 "unless :rw is given; may be repeated")
+      ->check(checked_by(check_bind))
       ->type_name("HOST:GUEST[:ro|:rw]");
-  command
-      .add_option("--tmpfs", tmpfs_mounts,
-                  "Mount an empty tmpfs at the absolute path PATH, holding at most BYTES "
-                  "(K, M or G suffixes allowed); may be repeated")
-      ->check(checked_by([](std::string_view text) {
-        vfs::TmpfsMount ignored;
-        return parse_tmpfs(text, ignored);
-      }))
+  add_repeatable(command, "--tmpfs", tmpfs_mounts,
+                 "Mount an empty tmpfs at the absolute path PATH, holding at most BYTES (K, M "
+                 "or G suffixes allowed); may be repeated")
+      ->check(checked_by(check_tmpfs))
       ->type_name("PATH[:size=BYTES]");
   command
       .add_option("--platform", options.platform,

@@ -68,6 +68,22 @@ def install_sigterm_handler():
     signal.signal(signal.SIGTERM, exit_on_sigterm)
 
 
+def ward_environment_flags(env):
+    """Return the `ward do` flags that give the guest exactly the variables of env.
+
+    ward gives the guest a small default environment of its own (PATH, HOME,
+    TERM when ward has it, LANG) instead of ward's, so a runner that expects
+    the guest to see env passes each variable with --env. The defaults come
+    first and env's variables replace them in place, so a guest whose env has
+    PATH, HOME and LANG first sees env's variables in env's order, as a
+    native run does.
+    """
+    flags = []
+    for name, value in env.items():
+        flags += ["--env", f"{name}={value}"]
+    return flags
+
+
 def native_status(returncode):
     """Describe a native wait status as 'exit N' or 'signal N'."""
     if returncode < 0:

@@ -28,6 +28,7 @@ from guarded_run import (  # noqa: E402
     install_sigterm_handler,
     native_status,
     run_guarded,
+    ward_environment_flags,
     ward_status,
 )
 
@@ -173,7 +174,14 @@ def compare_runs(options, argv, work_directory):
         print(f"PASS natively: {status}, {len(native.stdout.splitlines())} lines, deterministic")
         return 0
 
-    ward_argv = [options.ward, "do", *options.ward_flag, "--", *argv]
+    ward_argv = [
+        options.ward,
+        "do",
+        *ward_environment_flags(FIXED_ENVIRONMENT),
+        *options.ward_flag,
+        "--",
+        *argv,
+    ]
     sandboxed = run_guarded(
         ward_argv, cwd=work_directory, env=FIXED_ENVIRONMENT, timeout_seconds=WARD_TIMEOUT_SECONDS
     )
