@@ -39,8 +39,8 @@ TIMEOUT_SECONDS = 300
 
 def runners(ward: Path) -> dict[str, list[str]]:
     """The command prefix of each available runner."""
-    # ward gives the guest a default environment of its own; --pass-env of
-    # every variable gives it this script's, as the native runs get.
+    # ward gives the guest a default environment of its own, so --pass-env
+    # of every variable gives it this script's, as the native runs get.
     passed = [flag for name in os.environ for flag in ("--pass-env", name)]
     found = {"native": [], "ward": [str(ward), "do", *passed, "--"]}
     if shutil.which("runsc"):

@@ -53,7 +53,8 @@ std::string find_variable(const std::vector<std::string>& variables, std::string
   return {};
 }
 
-// Describes the mounts for an error message: the root and every bind.
+// Describes the mounts for an error message: the root, every bind and
+// every tmpfs mount.
 std::string describe_mounts(const vfs::SandboxMountConfig& config) {
   std::string text = config.host_root + " as the root";
   for (const vfs::BindMount& bind : config.binds) {

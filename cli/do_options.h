@@ -40,9 +40,9 @@ struct ParsedCommandLine {
   bool syscalls_command = false;
 };
 
-// What ward prints and returns instead of running anything: help text
-// (status 0, on stdout) or a one-line usage error starting with "ward: "
-// (status kExitUsage, on stderr).
+// The output and exit status of a command line that runs nothing: help
+// text (status 0, for stdout) or a one-line usage error starting with
+// "ward: " (status kExitUsage, for stderr).
 struct CommandLineExit {
   int exit_status = 0;
   std::string message;
@@ -60,10 +60,10 @@ std::variant<ParsedCommandLine, CommandLineExit> parse_command_line(
 std::vector<std::string> guest_environment(const DoOptions& options, uid_t guest_uid,
                                            const std::vector<std::string>& caller_environment);
 
-// The credentials Linux gives a process of `user` after a login: every
-// uid and gid set to them, no supplementary groups, and for uid 0 every
-// capability, for any other uid no permitted, effective, inheritable or
-// ambient capability (the bounding set stays full).
+// Builds the credentials Linux gives a process of `user` after a login:
+// every uid and gid set to them and no supplementary groups. Uid 0 gets
+// every capability. Any other uid gets no permitted, effective,
+// inheritable or ambient capability, and keeps the full bounding set.
 kernel::Credentials credentials_for_user(const UserIds& user);
 
 }  // namespace ward::cli

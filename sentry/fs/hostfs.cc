@@ -238,10 +238,10 @@ Result<FileRef> HostInode::open(const Caller& caller, const VirtualDentry& locat
   HostFilesystem& host = host_filesystem();
   switch (type()) {
     case S_IFREG: {
-      // The VFS has checked the mount's write access; a hostfs that is not
-      // a read-write bind checks it again, so the host root is never
-      // opened for writing. O_APPEND stays the sentry's (HostRegularFile),
-      // because F_SETFL may change it.
+      // The VFS has checked the mount's write access. hostfs checks it
+      // again, so that only a read-write bind is ever opened for writing.
+      // O_APPEND stays the sentry's (HostRegularFile), because F_SETFL may
+      // change it.
       int host_flags = O_RDONLY;
       if ((flags & O_ACCMODE) == O_WRONLY || (flags & O_ACCMODE) == O_RDWR ||
           (flags & O_TRUNC) != 0) {

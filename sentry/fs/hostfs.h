@@ -50,7 +50,7 @@ class HostFilesystem final : public Filesystem {
 
   // Whether the guest may change the host files of this filesystem: only
   // those of a read-write bind. The others fail every change with EROFS,
-  // whatever the mount says.
+  // whatever the mount's options are.
   bool writable() const { return writable_; }
 
   // The host's /proc/self/fd directory, through which O_PATH fds are

@@ -22,6 +22,20 @@ Result<void> host_call(int result) {
   return ok();
 }
 
+// Set-user-ID and set-group-ID bits on a host file would let any host user
+// who reaches the bound directory run it as ward's host user, often root.
+// The sandbox's mount is nosuid, but the host's is not, so hostfs rejects
+// them on files with EPERM. On a directory, set-group-ID only makes new
+// entries inherit its group, so it stays allowed.
+// NOTE: so a guest cannot make a set-user-ID file in a read-write bind,
+// which Linux would allow.
+Result<void> check_no_host_privilege_bits(mode_t type, mode_t permissions) {
+  if (!S_ISDIR(type) && (permissions & (S_ISUID | S_ISGID)) != 0) {
+    return Errno{EPERM};
+  }
+  return ok();
+}
+
 const HostInode* as_host_inode(const Inode& inode, const Filesystem& filesystem) {
   const auto* host = dynamic_cast<const HostInode*>(&inode);
   if (host == nullptr || &host->filesystem() != &filesystem) {
@@ -73,6 +87,7 @@ Result<std::shared_ptr<Inode>> HostInode::create(const Caller&, std::string_view
   TRY(check_writable_directory());
   const std::string component(name);
   const mode_t permissions = node.mode & 07777;
+  TRY(check_no_host_privilege_bits(node.mode & S_IFMT, permissions));
 
   switch (node.mode & S_IFMT) {
     case S_IFREG: {
@@ -107,8 +122,8 @@ Result<std::shared_ptr<Inode>> HostInode::create(const Caller&, std::string_view
   }
 
   std::shared_ptr<Inode> created = TRY(open_child(component));
-  // ward's own umask has cleared bits the guest asked for; the guest's
-  // umask is already applied to node.mode.
+  // The host applied ward's own umask, which may have cleared bits the
+  // guest requested. The guest's umask is already applied to node.mode.
   if (!S_ISLNK(node.mode)) {
     const struct stat st = TRY(created->stat());
     if ((st.st_mode & 07777) != permissions) {
@@ -172,6 +187,9 @@ Result<void> HostInode::set_attributes(const Caller&, const AttributeChange& cha
     return Errno{EROFS};
   }
   HostFilesystem& host = host_filesystem();
+  if (change.mode) {
+    TRY(check_no_host_privilege_bits(type(), *change.mode));
+  }
 
   if (change.size) {
     if (!is_regular()) {

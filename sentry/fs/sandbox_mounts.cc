@@ -105,7 +105,7 @@ Result<VirtualDentry> bind_mountpoint(const MountNamespace& mounts, const std::s
 
 // Attaches a hostfs of each bind's host path at its guest path, in order,
 // so that a later bind may sit inside an earlier one. A read-only bind is a
-// read-only mount of a read-only hostfs; a read-write one lets the guest
+// read-only mount of a read-only hostfs. A read-write one lets the guest
 // change the host files below the bind and nothing outside it.
 Result<void> attach_binds(MountNamespace& mounts, const std::vector<BindMount>& binds) {
   for (const BindMount& bind : binds) {

@@ -75,7 +75,7 @@ def ward_environment_flags(env):
     TERM when ward has it, LANG) instead of ward's, so a runner that expects
     the guest to see env passes each variable with --env. The defaults come
     first and env's variables replace them in place, so a guest whose env has
-    PATH, HOME and LANG first sees env's variables in env's order, as a
+    PATH, HOME and LANG first gets env's variables in env's order, as a
     native run does.
     """
     flags = []

@@ -290,7 +290,7 @@ TEST_F(HostfsWriteTest, SetAttributes) {
   Inode& file = *file_inode;
   const timespec when{.tv_sec = 1000000000, .tv_nsec = 5};
   AttributeChange change;
-  change.mode = 04755;
+  change.mode = 0751;
   change.uid = geteuid();
   change.gid = getegid();
   change.size = 4;
@@ -299,7 +299,7 @@ TEST_F(HostfsWriteTest, SetAttributes) {
   ASSERT_TRUE(file.set_attributes(caller(), change).ok());
   struct stat st {};
   ASSERT_EQ(stat(bound("file").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 04755U);
+  EXPECT_EQ(st.st_mode & 07777, 0751U);
   EXPECT_EQ(st.st_size, 4);
   EXPECT_EQ(st.st_mtim.tv_sec, when.tv_sec);
   EXPECT_EQ(st.st_mtim.tv_nsec, when.tv_nsec);
@@ -310,6 +310,25 @@ TEST_F(HostfsWriteTest, SetAttributes) {
   auto reported = file.stat();
   ASSERT_TRUE(reported.ok());
   EXPECT_EQ(reported->st_uid, st.st_uid);
+}
+
+TEST_F(HostfsWriteTest, SetuidBitsOnFilesAreEperm) {
+  const std::shared_ptr<Inode> directory = inode_at("/mnt/rw");
+  expect_errno(directory->create(caller(), "setuid", node(S_IFREG | 04755)), EPERM, "create");
+  EXPECT_FALSE(std::filesystem::exists(bound("setuid")));
+
+  const std::shared_ptr<Inode> file = inode_at("/mnt/rw/file");
+  expect_errno(file->set_attributes(caller(), mode_change(04755)), EPERM, "chmod u+s");
+  expect_errno(file->set_attributes(caller(), mode_change(02755)), EPERM, "chmod g+s");
+  struct stat st {};
+  ASSERT_EQ(stat(bound("file").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644U);
+
+  // A set-group-ID directory only passes its group on.
+  auto shared = directory->create(caller(), "shared", node(S_IFDIR | 02775));
+  ASSERT_TRUE(shared.ok()) << describe(shared.error());
+  ASSERT_EQ(stat(bound("shared").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 02775U);
 }
 
 TEST_F(HostfsWriteTest, SetAttributesOfSymlinkChangesTheLinkOnly) {
