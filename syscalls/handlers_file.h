@@ -63,6 +63,7 @@ Result<int64_t> sys_dup(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_dup2(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_dup3(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_fcntl(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_flock(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_ioctl(kernel::Task& task, const SyscallArgs& args);
 
 // sys_pipe.cc

@@ -1,5 +1,6 @@
-// dup, dup2, dup3, fcntl and ioctl.
+// dup, dup2, dup3, fcntl, flock and ioctl.
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
@@ -7,6 +8,7 @@
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/file.h"
+#include "sentry/vfs/locks.h"
 #include "sentry/vfs/task_paths.h"
 #include "syscalls/args.h"
 #include "syscalls/handlers_file.h"
@@ -19,6 +21,9 @@ using vfs::FileRef;
 // fcntl commands newer than this libc's headers, with Linux's values.
 constexpr uint32_t kFDupfdQuery = 1027;
 constexpr uint32_t kFCreatedQuery = 1028;
+
+// flock(2)'s LOCK_MAND, which this libc's headers may lack.
+constexpr uint32_t kLockMand = 32;
 
 // The x86_64 ioctl numbers of the requests every file takes.
 constexpr uint32_t kFionbio = 0x5421;
@@ -80,6 +85,23 @@ Result<int64_t> set_status_flags(kernel::Task& task, vfs::FileDescription& file,
   return 0;
 }
 
+// The record lock commands: F_GETLK, F_SETLK, F_SETLKW and their OFD forms,
+// which copy in a struct flock first (EFAULT) and F_GETLK ones copy it back.
+Result<int64_t> record_lock_command(kernel::Task& task, int fd, const FileRef& file,
+                                    uint32_t command, GuestAddr argument) {
+  struct flock lock = TRY(task.copy_in<struct flock>(argument));
+  const vfs::RecordLockCommand kind{
+      .ofd = command == F_OFD_GETLK || command == F_OFD_SETLK || command == F_OFD_SETLKW,
+      .wait = command == F_SETLKW || command == F_OFD_SETLKW};
+  if (command == F_GETLK || command == F_OFD_GETLK) {
+    TRY(vfs::test_record_lock(task, *file, kind, lock));
+    TRY(task.copy_out(argument, lock));
+    return 0;
+  }
+  TRY(vfs::set_record_lock(task, fd, file, kind, lock));
+  return 0;
+}
+
 }  // namespace
 
 // dup(2): O_PATH descriptors may be duplicated too.
@@ -123,9 +145,10 @@ Result<int64_t> sys_dup2(kernel::Task& task, const SyscallArgs& args) {
   return sys_dup3(task, dup3_args);
 }
 
-// fcntl(2): descriptor flags, status flags, duplication, F_GETPIPE_SZ and
-// the descriptor queries. Locks, leases, owners, signals, seals and
-// F_SETPIPE_SZ are EINVAL, Linux's answer for a command it lacks.
+// fcntl(2): descriptor flags, status flags, duplication, record and OFD
+// locks, F_GETPIPE_SZ and the descriptor queries. Leases, owners, signals,
+// seals and F_SETPIPE_SZ are EINVAL, the errno Linux returns for a command
+// it lacks.
 Result<int64_t> sys_fcntl(kernel::Task& task, const SyscallArgs& args) {
   const int fd = args.fd(0);
   const uint32_t command = args.u32(1);
@@ -150,6 +173,13 @@ Result<int64_t> sys_fcntl(kernel::Task& task, const SyscallArgs& args) {
       return file->flags();
     case F_SETFL:
       return set_status_flags(task, *file, static_cast<uint32_t>(argument));
+    case F_GETLK:
+    case F_SETLK:
+    case F_SETLKW:
+    case F_OFD_GETLK:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW:
+      return record_lock_command(task, fd, file, command, args.addr(2));
     case F_GETPIPE_SZ: {
       auto capacity = vfs::pipe_capacity(*file);
       if (!capacity) {
@@ -168,6 +198,45 @@ Result<int64_t> sys_fcntl(kernel::Task& task, const SyscallArgs& args) {
       task.log(spdlog::level::warn, "fcntl command {} is not supported", command);
       return Errno{EINVAL};
   }
+}
+
+// flock(2): LOCK_SH, LOCK_EX or LOCK_UN, with LOCK_NB not to wait. The
+// checks come in Linux's order: the command before the descriptor.
+Result<int64_t> sys_flock(kernel::Task& task, const SyscallArgs& args) {
+  const int fd = args.fd(0);
+  const uint32_t operation = args.u32(1);
+
+  // Linux ignores LOCK_MAND, which never worked, and succeeds.
+  if ((operation & kLockMand) != 0) {
+    task.log(spdlog::level::warn, "flock LOCK_MAND is ignored, as Linux ignores it");
+    return 0;
+  }
+  short type = F_UNLCK;
+  switch (operation & ~static_cast<uint32_t>(LOCK_NB)) {
+    case LOCK_SH:
+      type = F_RDLCK;
+      break;
+    case LOCK_EX:
+      type = F_WRLCK;
+      break;
+    case LOCK_UN:
+      type = F_UNLCK;
+      break;
+    default:
+      return Errno{EINVAL};
+  }
+
+  FileRef file = TRY(task.fdtable().get(fd));
+  if (file->path_only()) {
+    return Errno{EBADF};
+  }
+  // A lock needs a file opened for reading or writing; O_ACCMODE 3 is
+  // neither.
+  if (type != F_UNLCK && !file->readable() && !file->writable()) {
+    return Errno{EBADF};
+  }
+  TRY(vfs::set_flock(task, *file, type, (operation & LOCK_NB) == 0));
+  return 0;
 }
 
 // ioctl(2): the requests every file takes, then the file's own.

@@ -12,6 +12,7 @@
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/vfs/caller.h"
+#include "sentry/vfs/locks.h"
 
 namespace ward::vfs {
 namespace {
@@ -94,6 +95,8 @@ class ProcRoot final : public ProcDirectory {
     // The release and version are the host's, as uname(2) reports them.
     fixed_.push_back(
         {"version", file([](const Caller&) { return read_host_file("/proc/version"); })});
+    fixed_.push_back(
+        {"locks", file([](const Caller&) { return Result<std::string>(render_proc_locks()); })});
     fixed_.push_back({"filesystems", file([](const Caller&) -> Result<std::string> {
                         return std::string(
                             "nodev\tsysfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tpipefs\n"

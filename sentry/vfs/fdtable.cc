@@ -2,7 +2,17 @@
 
 #include <algorithm>
 
+#include "sentry/vfs/locks.h"
+
 namespace ward::vfs {
+
+FdTable::~FdTable() {
+  for (const Entry& entry : entries_) {
+    if (entry.file != nullptr) {
+      release_posix_locks(*entry.file, *this);
+    }
+  }
+}
 
 bool FdTable::is_open(int fd) const {
   return fd >= 0 && static_cast<size_t>(fd) < entries_.size() && entries_[fd].file != nullptr;
@@ -49,6 +59,9 @@ Result<void> FdTable::install_at(int fd, FileRef file, bool close_on_exec) {
   // destructor which looks at the table finds it consistent.
   FileRef old = std::exchange(entries_[fd].file, std::move(file));
   entries_[fd].close_on_exec = close_on_exec;
+  if (old != nullptr) {
+    release_posix_locks(*old, *this);
+  }
   return ok();
 }
 
@@ -58,6 +71,7 @@ Result<FileRef> FdTable::remove(int fd) {
   }
   FileRef file = std::move(entries_[fd].file);
   entries_[fd] = Entry{};
+  release_posix_locks(*file, *this);
   while (!entries_.empty() && entries_.back().file == nullptr) {
     entries_.pop_back();
   }
@@ -88,6 +102,7 @@ void FdTable::close_range(unsigned first, unsigned last, bool set_cloexec_only) 
     if (set_cloexec_only) {
       entries_[fd].close_on_exec = true;
     } else {
+      release_posix_locks(*entries_[fd].file, *this);
       closed.push_back(std::move(entries_[fd].file));
       entries_[fd] = Entry{};
     }
@@ -108,6 +123,7 @@ void FdTable::close_on_exec() {
   std::vector<FileRef> closed;
   for (auto& entry : entries_) {
     if (entry.file != nullptr && entry.close_on_exec) {
+      release_posix_locks(*entry.file, *this);
       closed.push_back(std::move(entry.file));
       entry = Entry{};
     }

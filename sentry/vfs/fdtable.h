@@ -18,6 +18,8 @@ class FdTable {
   static constexpr int kDefaultMaxFds = 1024;
 
   FdTable() = default;
+  // Releases the POSIX locks of the process, as its exit does.
+  ~FdTable();
   FdTable(const FdTable&) = delete;
   FdTable& operator=(const FdTable&) = delete;
 
@@ -37,7 +39,8 @@ class FdTable {
   Result<void> install_at(int fd, FileRef file, bool close_on_exec);
 
   // Removes `fd` and returns its file, which closes when the last reference
-  // goes. EBADF when none is open there.
+  // goes. Like every close, it releases the process's POSIX locks on the
+  // file's inode. EBADF when none is open there.
   Result<FileRef> remove(int fd);
 
   Result<bool> close_on_exec_flag(int fd) const;

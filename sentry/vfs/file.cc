@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "sentry/vfs/dentry.h"
+#include "sentry/vfs/locks.h"
 #include "sentry/vfs/mount.h"
 #include "sentry/vfs/mutate.h"
 
@@ -19,7 +20,8 @@ constexpr uint32_t kOpenOnlyFlags = O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CL
 FileDescription::FileDescription(VirtualDentry location, uint32_t flags)
     : location_(std::move(location)), flags_(flags & ~kOpenOnlyFlags) {}
 
-FileDescription::~FileDescription() = default;
+// OFD and flock locks belong to the description and end with it.
+FileDescription::~FileDescription() { release_description_locks(*this); }
 
 Inode& FileDescription::inode() const { return location_.dentry->inode(); }
 

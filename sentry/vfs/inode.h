@@ -24,6 +24,7 @@
 namespace ward::vfs {
 
 class FileDescription;
+class FileLocks;
 struct Caller;
 
 using FileRef = std::shared_ptr<FileDescription>;
@@ -225,6 +226,14 @@ class Inode : public std::enable_shared_from_this<Inode> {
  private:
   std::shared_ptr<Filesystem> filesystem_;
   mode_t type_;
+
+ public:
+  // The fcntl and flock locks on this inode (locks.h): null until the first
+  // lock request, and destroyed with the inode.
+  std::shared_ptr<FileLocks>& file_locks() { return file_locks_; }
+
+ private:
+  std::shared_ptr<FileLocks> file_locks_;
 };
 
 // The DT_* directory-entry type of an S_IFMT mode.
