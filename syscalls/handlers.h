@@ -4,6 +4,7 @@
 #include "syscalls/handlers_core.h"
 #include "syscalls/handlers_cred.h"
 #include "syscalls/handlers_epoll.h"
+#include "syscalls/handlers_event_files.h"
 #include "syscalls/handlers_file.h"
 #include "syscalls/handlers_mm.h"
 #include "syscalls/handlers_poll.h"

@@ -195,6 +195,19 @@ void Kernel::release_thread_group(ThreadGroup& group) {
   }
 }
 
+Task* Kernel::current_task() {
+  Fiber* running = scheduler_->current();
+  if (running == nullptr) {
+    return nullptr;
+  }
+  for (auto& [tid, task] : tasks_) {
+    if (task->fiber() == running) {
+      return task.get();
+    }
+  }
+  return nullptr;
+}
+
 void Kernel::reap(Fiber* fiber) {
   // No fiber runs here, so no code still holds a released group.
   retired_groups_.clear();

@@ -95,6 +95,12 @@ class Kernel {
   void set_init_start_error(Errno error) { init_start_error_ = error; }
 
   Task* find_task(pid_t tid);
+
+  // The task whose fiber is running, or nullptr in the scheduler loop: Linux's
+  // `current`, for files whose readiness depends on the calling task
+  // (signalfd). It searches every task, so keep it off hot paths.
+  Task* current_task();
+
   ThreadGroup* find_thread_group(pid_t pid);
   std::vector<ThreadGroup*> thread_groups();
 

@@ -1,6 +1,7 @@
 #include "sentry/kernel/signal_send.h"
 
 #include <linux/capability.h>
+#include <poll.h>
 #include <sys/resource.h>
 
 #include "sentry/kernel/kernel.h"
@@ -98,6 +99,13 @@ bool queue_signal(PendingSignals& pending, const siginfo_t& info, const ThreadGr
   return true;
 }
 
+// Wakes the signalfd readers and pollers of the process. They may wait for
+// a signal that they block, which interrupts no task. Without a signalfd
+// the queue is empty and this costs one check.
+void notify_signalfd_waiters(ThreadGroup& group) {
+  group.signalfd_queue().notify(POLLIN);
+}
+
 }  // namespace
 
 Result<void> send_signal_to_processes(Task& sender, const siginfo_t& info,
@@ -152,6 +160,7 @@ bool send_signal_to_task(Task& task, const siginfo_t& info, SignalSource source)
   if (!queue_signal(task.pending(), info, group)) {
     return false;
   }
+  notify_signalfd_waiters(group);
   if ((task.signal_mask() & signal_bit(signal)) == 0) {
     task.interrupt();
   }
@@ -174,6 +183,7 @@ bool send_signal_to_group(ThreadGroup& group, const siginfo_t& info, SignalSourc
   if (!queue_signal(group.shared_pending(), info, group)) {
     return false;
   }
+  notify_signalfd_waiters(group);
   if (Task* receiver = pick_receiver(group, signal)) {
     receiver->interrupt();
   }

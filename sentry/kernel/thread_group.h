@@ -89,6 +89,11 @@ class ThreadGroup {
   // Process-directed signals waiting for a task that does not block them.
   PendingSignals& shared_pending() { return shared_pending_; }
 
+  // The queue that signalfd readers and pollers wait on, as on Linux's
+  // sighand->signalfd_wqh. It is notified with POLLIN whenever a signal is
+  // queued for the process or one of its threads.
+  WaitQueue& signalfd_queue() { return signalfd_queue_; }
+
   // The process tree. The parent is nullptr for the sandbox's first
   // process, whose parent is outside the sandbox.
   ThreadGroup* parent() const { return parent_; }
@@ -182,6 +187,7 @@ class ThreadGroup {
   TimePoint start_time_;
   std::shared_ptr<SignalHandlers> handlers_;
   PendingSignals shared_pending_;
+  WaitQueue signalfd_queue_;
   ThreadGroup* parent_ = nullptr;
   std::vector<ThreadGroup*> children_;
   int exit_signal_ = SIGCHLD;
