@@ -1,16 +1,18 @@
 // The calls that change the filesystem: mkdir, mknod, rmdir, unlink,
 // rename, link, symlink, chmod, chown, truncate and utimensat. Each checks
-// its flags and paths in Linux's order and leaves the rest to the VFS,
-// which answers EROFS on ward's read-only mounts.
+// its flags and paths in Linux's order and leaves the rest to the VFS.
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <array>
 #include <optional>
 #include <string>
 
+#include "sentry/kernel/signal_send.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/thread_group.h"
 #include "sentry/vfs/caller.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/file.h"
@@ -127,6 +129,21 @@ Result<int64_t> chown_at(kernel::Task& task, int dirfd, GuestAddr path_addr, uid
   const VirtualDentry location = TRY(vfs::lookup_at(
       task, dirfd, path, vfs::WalkOptions{.follow_final = (flags & AT_SYMLINK_NOFOLLOW) == 0}));
   return done(vfs::change_owner(vfs::caller_of(task), location, uid, gid));
+}
+
+// The RLIMIT_FSIZE limit a truncation may not grow a file past.
+uint64_t file_size_limit(kernel::Task& task) {
+  const rlim_t limit = task.thread_group().limit(RLIMIT_FSIZE).rlim_cur;
+  return limit == RLIM_INFINITY ? UINT64_MAX : static_cast<uint64_t>(limit);
+}
+
+// A truncation's result, with SIGXFSZ sent for EFBIG, as Linux's
+// inode_newsize_ok does.
+Result<int64_t> size_limited(kernel::Task& task, Result<void> result) {
+  if (!result.ok() && result.error().value == EFBIG) {
+    kernel::send_signal_to_task(task, kernel::user_siginfo(SIGXFSZ, task));
+  }
+  return done(std::move(result));
 }
 
 // utimensat's tv_nsec rule: 0 to 999999999, UTIME_NOW or UTIME_OMIT.
@@ -323,7 +340,8 @@ Result<int64_t> sys_truncate(kernel::Task& task, const SyscallArgs& args) {
   }
   const std::string path = TRY(task.copy_in_path(path_addr));
   const VirtualDentry location = TRY(vfs::lookup_at(task, AT_FDCWD, path));
-  return done(vfs::truncate_location(vfs::caller_of(task), location, length));
+  return size_limited(task, vfs::truncate_location(vfs::caller_of(task), location, length,
+                                                   file_size_limit(task)));
 }
 
 // ftruncate(2): EINVAL unless `fd` is a regular file open for writing.
@@ -337,7 +355,8 @@ Result<int64_t> sys_ftruncate(kernel::Task& task, const SyscallArgs& args) {
   if (!file->inode().is_regular() || !file->writable()) {
     return Errno{EINVAL};
   }
-  return done(file->truncate(length));
+  return size_limited(
+      task, vfs::truncate_file(vfs::caller_of(task), *file, length, file_size_limit(task)));
 }
 
 // utimensat(2). Two UTIME_OMIT times succeed without looking at the path,

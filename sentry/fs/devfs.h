@@ -2,9 +2,10 @@
 // the links fd, stdin, stdout and stderr into /proc/self/fd, and an empty
 // shm directory. No device is the host's: each is served by the sentry.
 //
+// The sandbox mounts a tmpfs on shm (sandbox_mounts.h).
+//
 // NOTE: terminals are not served yet, so pts, ptmx and tty are absent
-// (ENOENT). The mount is read-only, so creating files in /dev/shm fails with
-// EROFS until tmpfs exists.
+// (ENOENT).
 #pragma once
 
 #include <memory>

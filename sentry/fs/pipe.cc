@@ -199,6 +199,18 @@ uint32_t Pipe::readiness(bool reader, bool writer) const {
   return events;
 }
 
+void Pipe::add_reader() {
+  ++readers_;
+  ++reader_opens_;
+  queue_.notify(POLLOUT | POLLWRNORM);
+}
+
+void Pipe::add_writer() {
+  ++writers_;
+  ++writer_opens_;
+  queue_.notify(POLLIN | POLLRDNORM);
+}
+
 void Pipe::remove_reader() {
   if (--readers_ == 0) {
     queue_.notify(POLLERR | POLLOUT | POLLWRNORM);
@@ -219,6 +231,35 @@ std::pair<FileRef, FileRef> make_pipe(const kernel::Credentials& creds, uint32_t
   auto reader = std::make_shared<PipeEnd>(location, O_RDONLY | status, pipe);
   auto writer = std::make_shared<PipeEnd>(location, O_WRONLY | status, pipe);
   return {std::move(reader), std::move(writer)};
+}
+
+Result<FileRef> open_fifo(const std::shared_ptr<Pipe>& pipe, const VirtualDentry& location,
+                          uint32_t flags, kernel::Task* task) {
+  const uint32_t access = flags & O_ACCMODE;
+  const bool nonblocking = (flags & O_NONBLOCK) != 0 || task == nullptr;
+  if (access == O_WRONLY && nonblocking && pipe->readers() == 0) {
+    return Errno{ENXIO};
+  }
+  const uint32_t kept = flags & (O_ACCMODE | O_NONBLOCK);
+  auto end = std::make_shared<PipeEnd>(location, kept, pipe);
+  if (access == O_RDWR || nonblocking) {
+    return FileRef(std::move(end));
+  }
+
+  // Wait until the other end has been opened at least once since this
+  // open began, whether or not it is still open.
+  const bool reading = access == O_RDONLY;
+  auto other_opens = [&] { return reading ? pipe->writer_opens() : pipe->reader_opens(); };
+  auto other_count = [&] { return reading ? pipe->writers() : pipe->readers(); };
+  const uint64_t opens_before = other_opens();
+  while (other_count() == 0 && other_opens() == opens_before) {
+    kernel::Waiter waiter(task->scheduler());
+    waiter.watch(pipe->queue(), POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
+    if (task->block(waiter) == kernel::WakeReason::kInterrupted) {
+      return Errno{ERESTARTSYS};
+    }
+  }
+  return FileRef(std::move(end));
 }
 
 std::optional<size_t> pipe_capacity(const FileDescription& file) {

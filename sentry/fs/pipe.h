@@ -18,6 +18,10 @@
 #include "sentry/vfs/file.h"
 #include "ward/result.h"
 
+namespace ward::kernel {
+class Task;
+}  // namespace ward::kernel
+
 namespace ward::vfs {
 
 // Linux's default pipe capacity: 16 pages.
@@ -49,8 +53,14 @@ class Pipe {
   // The poll events true for an end that reads and/or writes.
   uint32_t readiness(bool reader, bool writer) const;
 
-  void add_reader() { ++readers_; }
-  void add_writer() { ++writers_; }
+  // Each new reader or writer notifies the queue, for a FIFO open waiting
+  // for the other end.
+  void add_reader();
+  void add_writer();
+  // How many times a reader or writer was added, ever: a FIFO open waits
+  // for these to move, since the other end may already be gone again.
+  uint64_t reader_opens() const { return reader_opens_; }
+  uint64_t writer_opens() const { return writer_opens_; }
   void remove_reader();
   void remove_writer();
 
@@ -62,6 +72,8 @@ class Pipe {
   size_t size_ = 0;  // bytes stored
   int readers_ = 0;
   int writers_ = 0;
+  uint64_t reader_opens_ = 0;
+  uint64_t writer_opens_ = 0;
   kernel::WaitQueue queue_;
 };
 
@@ -69,6 +81,14 @@ class Pipe {
 // the caller rejects other pipe2 flags first. The pipe is owned by `creds`
 // (its fsuid and fsgid), as fstat shows.
 std::pair<FileRef, FileRef> make_pipe(const kernel::Credentials& creds, uint32_t flags);
+
+// Opens an end of the FIFO `pipe` found at `location`, as Linux's fifo_open:
+// O_RDWR at once; O_RDONLY and O_WRONLY wait for the other end unless
+// O_NONBLOCK, where a write-only open without a reader is ENXIO. `task` is
+// the task that waits, or null when nothing may wait (then a blocking open
+// behaves as a non-blocking one). ERESTARTSYS when a signal ends the wait.
+Result<FileRef> open_fifo(const std::shared_ptr<Pipe>& pipe, const VirtualDentry& location,
+                          uint32_t flags, kernel::Task* task);
 
 // The capacity of the pipe behind `file`, or nullopt when it is not a pipe
 // (F_GETPIPE_SZ).

@@ -1,12 +1,17 @@
 #include "sentry/fs/sandbox_mounts.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <string_view>
 
 #include "sentry/fs/devfs.h"
 #include "sentry/fs/hostfs.h"
 #include "sentry/fs/procfs.h"
 #include "sentry/fs/synthetic.h"
 #include "sentry/fs/sysfs.h"
+#include "sentry/fs/tmpfs.h"
 #include "sentry/kernel/credentials.h"
 #include "sentry/vfs/caller.h"
 #include "sentry/vfs/fs_context.h"
@@ -32,6 +37,76 @@ VirtualDentry mountpoint_in_root(const VirtualDentry& root, const std::string& n
   static const auto stand_in_filesystem = std::make_shared<Filesystem>("none", 0);
   auto stand_in = std::make_shared<StaticDirectory>(stand_in_filesystem, 0555);
   return VirtualDentry{.mount = root.mount, .dentry = root.dentry->add_child(name, stand_in)};
+}
+
+// The directory at the absolute `path`, for a tmpfs mount to cover. A
+// missing component is made as a directory where the filesystem can make
+// one (a tmpfs, a writable root) and otherwise covered by a small read-only
+// tmpfs, in which the rest of the path is made: the sandbox root's host
+// directory is never written.
+Result<VirtualDentry> mountpoint_at(MountNamespace& mounts, std::string_view path) {
+  const kernel::Credentials root_creds;
+  const FsContext at_root(mounts.root(), mounts.root());
+  const Caller caller{.creds = root_creds, .fs = at_root, .task = nullptr};
+
+  VirtualDentry current = mounts.root();
+  size_t position = 0;
+  while (position < path.size()) {
+    const size_t end = std::min(path.find('/', position), path.size());
+    const std::string_view name = path.substr(position, end - position);
+    position = end + 1;
+    if (name.empty() || name == ".") {
+      continue;
+    }
+    if (name == "..") {
+      return Errno{EINVAL};
+    }
+
+    auto found = lookup_child(caller, current, name);
+    if (found.ok()) {
+      if (!found->dentry->inode().is_dir()) {
+        return Errno{ENOTDIR};
+      }
+      current = std::move(*found);
+      continue;
+    }
+    if (found.error().value != ENOENT) {
+      return found.error();
+    }
+
+    const NewNode directory{
+        .mode = S_IFDIR | 0755, .uid = 0, .gid = 0, .device = 0, .link_target = {}};
+    auto made = current.dentry->inode().create(caller, name, directory);
+    if (made.ok()) {
+      current.dentry = current.dentry->add_child(name, std::move(*made));
+      continue;
+    }
+    // NOTE: the stand-in does not show up in a listing of its parent.
+    auto stand_in = std::make_shared<StaticDirectory>(
+        std::make_shared<Filesystem>("none", 0), 0755);
+    const VirtualDentry covered{.mount = current.mount,
+                                .dentry = current.dentry->add_child(name, stand_in)};
+    auto cover = std::make_shared<Mount>(make_tmpfs_root(0, 0755), "tmpfs",
+                                         MountOptions{.read_only = true, .nodev = true,
+                                                      .noexec = false, .nosuid = true});
+    TRY(mounts.attach(covered, cover));
+    current = cross_mounts(covered);
+  }
+  return current;
+}
+
+// Mounts a new tmpfs of `size_bytes` (0: the default) with `permissions`
+// at the absolute `path`.
+Result<void> mount_tmpfs(MountNamespace& mounts, std::string_view path, uint64_t size_bytes,
+                         mode_t permissions) {
+  if (path.empty() || path.front() != '/') {
+    return Errno{EINVAL};
+  }
+  const VirtualDentry mountpoint = TRY(mountpoint_at(mounts, path));
+  // Linux's /dev/shm and container runtimes' tmpfs mounts are nosuid,nodev.
+  const MountOptions options{.read_only = false, .nodev = true, .noexec = false, .nosuid = true};
+  auto mount = std::make_shared<Mount>(make_tmpfs_root(size_bytes, permissions), "tmpfs", options);
+  return mounts.attach(mountpoint, std::move(mount));
 }
 
 Result<void> mount_in_root(MountNamespace& mounts, const std::string& name,
@@ -138,10 +213,6 @@ Result<std::shared_ptr<MountNamespace>> make_sandbox_mounts(const std::string& h
 }
 
 Result<std::shared_ptr<MountNamespace>> make_sandbox_mounts(const SandboxMountConfig& config) {
-  // NOTE: tmpfs mounts arrive with tmpfs.
-  if (!config.tmpfs.empty()) {
-    return Errno{EINVAL};
-  }
   std::shared_ptr<Dentry> host_root = TRY(HostFilesystem::create_root(config.host_root));
 
   // NOTE: the root is read-only until the overlay exists; every write,
@@ -158,7 +229,12 @@ Result<std::shared_ptr<MountNamespace>> make_sandbox_mounts(const SandboxMountCo
   TRY(mount_in_root(*mounts, "proc", make_procfs_root(mounts), "proc", kernel_options));
   TRY(mount_in_root(*mounts, "sys", make_sysfs_root(), "sysfs", kernel_options));
 
+  // POSIX shared memory (shm_open, sem_open) lives in /dev/shm.
+  TRY(mount_tmpfs(*mounts, "/dev/shm", 0, 01777));
   TRY(attach_binds(*mounts, config.binds));
+  for (const TmpfsMount& tmpfs : config.tmpfs) {
+    TRY(mount_tmpfs(*mounts, tmpfs.guest_path, tmpfs.size_bytes, 01777));
+  }
   return mounts;
 }
 

@@ -1,6 +1,7 @@
 // The mount tree of a new sandbox: the host directory given as its root,
-// read-only, with the sentry's devfs on /dev, procfs on /proc and sysfs on
-// /sys, so that the host's own /dev, /proc and /sys are never reachable.
+// read-only, with the sentry's devfs on /dev, procfs on /proc, sysfs on
+// /sys and a tmpfs on /dev/shm, so that the host's own /dev, /proc and /sys
+// are never reachable.
 #pragma once
 
 #include <cstdint>
@@ -42,7 +43,9 @@ struct SandboxMountConfig {
   std::vector<TmpfsMount> tmpfs;
 };
 
-// Builds the namespace `config` describes.
+// Builds the namespace `config` describes. A tmpfs mount path must be
+// absolute and free of ".." (EINVAL); missing directories on the way are
+// made. Bind mounts are EINVAL for now.
 Result<std::shared_ptr<MountNamespace>> make_sandbox_mounts(const SandboxMountConfig& config);
 
 // Builds the namespace on `host_root_path` ("/" for `ward do`, the bundle's

@@ -87,6 +87,9 @@ struct NewNode {
   gid_t gid = 0;
   dev_t device = 0;              // for S_IFCHR and S_IFBLK only
   std::string_view link_target;  // for S_IFLNK only, never empty
+  // For create_unnamed: whether link() may name the file later, as for
+  // O_TMPFILE without O_EXCL.
+  bool linkable = false;
 };
 
 // The changes of chmod, chown, truncate and utimensat, already checked by the

@@ -1,28 +1,44 @@
 // Calls that change the filesystem: create, remove, rename, link, and change
 // a file's mode, owner, size or times. Each checks its arguments and walks
 // its paths in Linux's order, so that a bad call gets Linux's errno (ENOENT,
-// ENOTDIR, EEXIST... before EROFS), then requests write access from the mount.
-//
-// NOTE: every filesystem ward mounts today is read-only, so each of these
-// ends in EROFS once the checks pass. On a writable mount they answer
-// EPERM, Linux's errno for a filesystem without the operation, until tmpfs
-// and the overlay bring one.
+// ENOTDIR, EEXIST... before EROFS), requests write access from the mount,
+// applies Linux's permission rules (may_create, may_delete, the sticky bit,
+// setattr_prepare), then calls the inode operation and updates the dentry
+// cache. Filesystems without an operation answer EPERM (inode.h).
 #pragma once
 
 #include <sys/types.h>
 #include <time.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 
 #include "sentry/vfs/caller.h"
+#include "sentry/vfs/inode.h"
 #include "sentry/vfs/virtual_dentry.h"
 #include "ward/result.h"
 
 namespace ward::vfs {
 
+class Dentry;
+class FileDescription;
 class Mount;
+
+// The mode and owner of a node a caller creates in `parent` (Linux's
+// vfs_prepare_mode and inode_init_owner): `mode` holds the S_IFMT type and
+// the requested bits, from which the umask is cleared when `apply_umask`.
+// The owner is the fsuid, and the group the fsgid, or the parent's group
+// when the parent is setgid, where a new directory inherits S_ISGID and a
+// new group-executable setgid file keeps S_ISGID only for a member of that
+// group or a caller with CAP_FSETID.
+Result<NewNode> prepare_new_node(const Caller& caller, const VirtualDentry& parent, mode_t mode,
+                                 bool apply_umask);
+
+// Creates `name` in `parent` after may_create and caches its dentry.
+Result<std::shared_ptr<Dentry>> create_child(const Caller& caller, const VirtualDentry& parent,
+                                             std::string_view name, const NewNode& node);
 
 // mkdir(2) on `path` relative to `start`.
 Result<void> make_directory(const Caller& caller, const VirtualDentry& start, std::string_view path,
@@ -66,8 +82,17 @@ Result<void> change_owner(const Caller& caller, const VirtualDentry& location, u
                           gid_t gid);
 
 // truncate(2) of the file at `location`: EISDIR for a directory, EINVAL for
-// any other non-regular file.
-Result<void> truncate_location(const Caller& caller, const VirtualDentry& location, int64_t length);
+// any other non-regular file, then EROFS and EACCES. EFBIG when the file
+// would grow past `size_limit_bytes` (RLIMIT_FSIZE), for which the caller
+// sends SIGXFSZ.
+Result<void> truncate_location(const Caller& caller, const VirtualDentry& location, int64_t length,
+                               uint64_t size_limit_bytes = UINT64_MAX);
+
+// ftruncate(2) of an open regular file, the caller having checked that it
+// is open for writing: truncate_location's checks but the permission, then
+// the file's own truncate.
+Result<void> truncate_file(const Caller& caller, FileDescription& file, int64_t length,
+                           uint64_t size_limit_bytes = UINT64_MAX);
 
 // utimensat(2) of the file at `location`, with `times` already validated
 // (nullopt: both now).

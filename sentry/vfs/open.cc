@@ -4,6 +4,7 @@
 
 #include "sentry/vfs/dentry.h"
 #include "sentry/vfs/mount.h"
+#include "sentry/vfs/mutate.h"
 #include "sentry/vfs/open_flags.h"
 #include "sentry/vfs/permission.h"
 
@@ -99,12 +100,58 @@ Result<FileRef> open_location(const Caller& caller, const VirtualDentry& locatio
     return Errno{ENOTDIR};
   }
   // Truncation needs write access to the mount before any permission check.
-  if (inode.is_regular() && (flags & O_TRUNC) != 0 && location.mount->read_only()) {
-    return Errno{EROFS};
+  const bool truncate = inode.is_regular() && (flags & O_TRUNC) != 0;
+  if (truncate) {
+    TRY(mount_write_access(*location.mount));
   }
   TRY(may_open(caller, location, open_access_mode(flags), flags));
-  return inode.open(caller, location, flags);
+  FileRef file = TRY(inode.open(caller, location, flags));
+  if (truncate) {
+    TRY(truncate_file(caller, *file, 0));
+  }
+  return file;
 }
+
+namespace {
+
+// open(O_CREAT) of a name that does not exist: Linux's lookup_open. The
+// creator opens the new file without a permission check.
+Result<FileRef> create_and_open(const Caller& caller, const CreateWalk& walk,
+                                const OpenRequest& request) {
+  TRY(mount_write_access(*walk.parent.mount));
+  TRY(may_create(caller.creds, walk.parent));
+  const NewNode node = TRY(prepare_new_node(caller, walk.parent, S_IFREG | (request.mode & 07777),
+                                            /*apply_umask=*/true));
+  std::shared_ptr<Dentry> dentry = TRY(create_child(caller, walk.parent, walk.name, node));
+  const VirtualDentry location{.mount = walk.parent.mount, .dentry = std::move(dentry)};
+  const uint32_t flags = request.flags & ~static_cast<uint32_t>(O_TRUNC);
+  TRY(may_open(caller, location, 0, flags));
+  return location.dentry->inode().open(caller, location, flags);
+}
+
+// open(O_TMPFILE): an unnamed regular file in `directory` (Linux's
+// vfs_tmpfile), which linkat may name later unless O_EXCL was given.
+Result<FileRef> open_tmpfile(const Caller& caller, const VirtualDentry& directory,
+                             const OpenRequest& request) {
+  TRY(mount_write_access(*directory.mount));
+  TRY(check_permission(caller.creds, directory, kMayWrite | kMayExec));
+  NewNode node = TRY(prepare_new_node(caller, directory, S_IFREG | (request.mode & 07777),
+                                      /*apply_umask=*/true));
+  node.linkable = (request.flags & O_EXCL) == 0;
+  std::shared_ptr<Inode> inode = TRY(directory.dentry->inode().create_unnamed(caller, node));
+
+  // The file's dentry sits under the directory without being one of its
+  // entries, named "#ino" as Linux's d_tmpfile names it.
+  const struct stat st = TRY(inode->stat());
+  const std::string name = "#" + std::to_string(st.st_ino);
+  std::shared_ptr<Dentry> dentry = directory.dentry->add_child(name, std::move(inode));
+  directory.dentry->forget_child(name);
+  const VirtualDentry location{.mount = directory.mount, .dentry = std::move(dentry)};
+  TRY(may_open(caller, location, 0, request.flags));
+  return location.dentry->inode().open(caller, location, request.flags);
+}
+
+}  // namespace
 
 Result<FileRef> open_path(const Caller& caller, const VirtualDentry& start, std::string_view path,
                           const OpenRequest& request) {
@@ -122,11 +169,7 @@ Result<FileRef> open_path(const Caller& caller, const VirtualDentry& start, std:
     options.follow_final = true;
     options.require_directory = true;
     VirtualDentry directory = TRY(walk_path(caller, start, path, options));
-    if (directory.mount->read_only()) {
-      return Errno{EROFS};
-    }
-    // Linux's errno for a filesystem without tmpfile support.
-    return Errno{EOPNOTSUPP};
+    return open_tmpfile(caller, directory, request);
   }
 
   if ((flags & O_CREAT) == 0) {
@@ -140,10 +183,7 @@ Result<FileRef> open_path(const Caller& caller, const VirtualDentry& start, std:
   }
   CreateWalk walk = TRY(walk_for_create(caller, start, path, options));
   if (!walk.existing) {
-    // NOTE: every filesystem ward mounts is read-only for now, so a new
-    // name is EROFS, which Linux reports before the create permission
-    // check. Creation arrives with tmpfs and the overlay.
-    return Errno{EROFS};
+    return create_and_open(caller, walk, request);
   }
   if ((flags & O_EXCL) != 0) {
     return Errno{EEXIST};

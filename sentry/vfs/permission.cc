@@ -1,5 +1,7 @@
 #include "sentry/vfs/permission.h"
 
+#include <linux/capability.h>
+
 #include <algorithm>
 
 #include "sentry/vfs/dentry.h"
@@ -55,6 +57,50 @@ Result<void> check_permission(const kernel::Credentials& creds, const VirtualDen
   }
   const struct stat st = TRY(inode.stat());
   return check_access(creds, st, may);
+}
+
+bool owner_or_capable(const kernel::Credentials& creds, const struct stat& st) {
+  return creds.fs_uid == st.st_uid || creds.has_capability(CAP_FOWNER);
+}
+
+bool in_group_or_capable(const kernel::Credentials& creds, gid_t gid) {
+  return in_group(creds, gid) || creds.has_capability(CAP_FSETID);
+}
+
+Result<void> may_create(const kernel::Credentials& creds, const VirtualDentry& directory) {
+  const struct stat st = TRY(directory.dentry->inode().stat());
+  if (st.st_nlink == 0) {
+    return Errno{ENOENT};
+  }
+  return check_permission(creds, directory, kMayWrite | kMayExec);
+}
+
+Result<void> may_delete(const kernel::Credentials& creds, const VirtualDentry& directory,
+                        const Dentry& victim, bool want_directory) {
+  TRY(check_permission(creds, directory, kMayWrite | kMayExec));
+
+  const struct stat directory_st = TRY(directory.dentry->inode().stat());
+  const struct stat victim_st = TRY(victim.inode().stat());
+  // The sticky bit keeps others' entries: only the entry's owner, the
+  // directory's owner or CAP_FOWNER may remove one.
+  if ((directory_st.st_mode & S_ISVTX) != 0 && creds.fs_uid != victim_st.st_uid &&
+      creds.fs_uid != directory_st.st_uid && !creds.has_capability(CAP_FOWNER)) {
+    return Errno{EPERM};
+  }
+  if (want_directory) {
+    if (!victim.inode().is_dir()) {
+      return Errno{ENOTDIR};
+    }
+    if (victim.is_root()) {
+      return Errno{EBUSY};
+    }
+  } else if (victim.inode().is_dir()) {
+    return Errno{EISDIR};
+  }
+  if (directory_st.st_nlink == 0) {
+    return Errno{ENOENT};
+  }
+  return ok();
 }
 
 }  // namespace ward::vfs

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "sentry/kernel/credentials.h"
+#include "sentry/vfs/dentry.h"
 #include "sentry/vfs/virtual_dentry.h"
 #include "ward/result.h"
 
@@ -29,5 +30,26 @@ Result<void> check_permission(const kernel::Credentials& creds, const VirtualDen
 
 // True when `creds` holds `gid` as fsgid or a supplementary group.
 bool in_group(const kernel::Credentials& creds, gid_t gid);
+
+// Linux's inode_owner_or_capable: the fsuid owns the file described by
+// `st`, or the caller has CAP_FOWNER.
+bool owner_or_capable(const kernel::Credentials& creds, const struct stat& st);
+
+// Linux's in_group_or_capable: `gid` is one of the caller's groups, or the
+// caller has CAP_FSETID.
+bool in_group_or_capable(const kernel::Credentials& creds, gid_t gid);
+
+// Linux's may_create: ENOENT when `directory` has been removed, then
+// EACCES without write and search permission on it.
+Result<void> may_create(const kernel::Credentials& creds, const VirtualDentry& directory);
+
+// Linux's may_delete, for removing or replacing `victim`, a child of
+// `directory`: EACCES without write and search permission on the
+// directory; EPERM in a sticky directory unless the caller owns the victim
+// or the directory or has CAP_FOWNER; ENOTDIR or EISDIR when the victim is
+// not or is a directory against `want_directory`; EBUSY for a filesystem
+// root; ENOENT when the directory has been removed.
+Result<void> may_delete(const kernel::Credentials& creds, const VirtualDentry& directory,
+                        const Dentry& victim, bool want_directory);
 
 }  // namespace ward::vfs

@@ -382,7 +382,7 @@ TEST(ProcfsMountsTest, MountinfoOfSandbox) {
     lines.push_back(text->substr(start, end - start));
     start = end + 1;
   }
-  ASSERT_EQ(lines.size(), 4U) << *text;
+  ASSERT_EQ(lines.size(), 5U) << *text;
 
   const auto mounts = sandbox.mounts().mounts();
   struct stat root_stat {};
@@ -399,7 +399,8 @@ TEST(ProcfsMountsTest, MountinfoOfSandbox) {
             "none / hostfs ro,nodev 0 0\n"
             "devtmpfs /dev devtmpfs ro,nosuid,noexec 0 0\n"
             "proc /proc proc ro,nosuid,nodev,noexec 0 0\n"
-            "sysfs /sys sysfs ro,nosuid,nodev,noexec 0 0\n");
+            "sysfs /sys sysfs ro,nosuid,nodev,noexec 0 0\n"
+            "tmpfs /dev/shm tmpfs rw,nosuid,nodev 0 0\n");
 }
 
 TEST(ProcfsMountsTest, PathsSeenFromProcessRoot) {
