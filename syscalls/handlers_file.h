@@ -5,11 +5,16 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "ward/result.h"
 
 namespace ward::kernel {
 class Task;
+}
+
+namespace ward::vfs {
+class FileDescription;
 }
 
 namespace ward::syscalls {
@@ -65,6 +70,13 @@ Result<int64_t> sys_dup3(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_fcntl(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_flock(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_ioctl(kernel::Task& task, const SyscallArgs& args);
+
+// sys_memfd.cc: memfd_create and file seals.
+Result<int64_t> sys_memfd_create(kernel::Task& task, const SyscallArgs& args);
+// fcntl's F_ADD_SEALS and F_GET_SEALS on `file`, or nullopt for any other
+// command.
+std::optional<Result<int64_t>> fcntl_seals(vfs::FileDescription& file, uint32_t command,
+                                           uint64_t argument);
 
 // sys_pipe.cc
 Result<int64_t> sys_pipe(kernel::Task& task, const SyscallArgs& args);

@@ -159,6 +159,9 @@ Result<int64_t> sys_fcntl(kernel::Task& task, const SyscallArgs& args) {
     return Errno{EBADF};
   }
 
+  if (auto sealed = fcntl_seals(*file, command, argument)) {
+    return *sealed;
+  }
   switch (command) {
     case F_DUPFD:
       return duplicate_from(task, std::move(file), static_cast<uint32_t>(argument), false);

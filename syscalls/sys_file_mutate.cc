@@ -2,6 +2,7 @@
 // rename, link, symlink, chmod, chown, truncate and utimensat. Each checks
 // its flags and paths in Linux's order and leaves the rest to the VFS.
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -80,6 +81,10 @@ Result<int64_t> rename_at(kernel::Task& task, int old_dirfd, GuestAddr old_addr,
   }
   if ((flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)) != 0 && (flags & RENAME_EXCHANGE) != 0) {
     return Errno{EINVAL};
+  }
+  // A whiteout is a device node: making one needs CAP_MKNOD.
+  if ((flags & RENAME_WHITEOUT) != 0 && !task.creds().has_capability(CAP_MKNOD)) {
+    return Errno{EPERM};
   }
   const PathAt from = TRY(path_at(task, old_dirfd, old_addr));
   const PathAt to = TRY(path_at(task, new_dirfd, new_addr));

@@ -543,6 +543,13 @@ Result<void> TmpfsDirectory::rename(const Caller&, std::string_view old_name, In
   std::shared_ptr<TmpfsInode> moved = erase(old_name);
   target_directory->insert(new_name, moved);
   moved->touch_changed();
+  // RENAME_WHITEOUT leaves an overlay whiteout, a char 0:0 node, behind.
+  if ((flags & RENAME_WHITEOUT) != 0) {
+    auto filesystem = std::static_pointer_cast<TmpfsFilesystem>(filesystem_ref());
+    const struct stat moved_st = TRY(moved->stat());
+    insert(old_name, std::make_shared<TmpfsSpecial>(filesystem, S_IFCHR, moved_st.st_uid,
+                                                     moved_st.st_gid, 0));
+  }
   touch_modified();
   target_directory->touch_modified();
   return ok();

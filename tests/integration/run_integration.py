@@ -755,6 +755,21 @@ def make_erofs_fixture(directory):
     os.mkdir(os.path.join(directory, "subdir"))
 
 
+def case_shm_in_memory(case):
+    # /dev/shm is the sandbox's own tmpfs: a file written there is read back
+    # inside, and the host's /dev/shm never sees it.
+    name = f"ward-integration-{os.getpid()}"
+    host_path = os.path.join("/dev/shm", name)
+    result = case.run_ward(["/bin/sh", "-c", f"echo hi > /dev/shm/{name} && cat /dev/shm/{name}"])
+    expect_status(result, "exit 0")
+    expect_no_stderr(result)
+    if decode(result.stdout) != "hi\n":
+        raise CaseFailed(f"expected hi read back from /dev/shm\n{describe(result)}")
+    if os.path.lexists(host_path):
+        os.unlink(host_path)
+        raise CaseFailed(f"the sandbox's write reached the host's {host_path}")
+
+
 def case_erofs_writes(case):
     if not case.erofs_program:
         raise CaseFailed("--erofs-program is required for this case")
