@@ -284,8 +284,8 @@ Result<size_t> TmpfsInode::list_xattr(const Caller&, std::span<char> list) {
 
 Result<void> TmpfsInode::set_xattr(const Caller&, std::string_view name,
                                    std::span<const std::byte> value, int flags) {
-  // Linux's tmpfs keeps user.*, trusted.* and security.* attributes;
-  // system.* holds POSIX ACLs, which ward's tmpfs does not have.
+  // Linux's tmpfs stores user.*, trusted.* and security.* attributes.
+  // The system.* names are POSIX ACLs, which ward's tmpfs does not have.
   if (!name.starts_with("user.") && !name.starts_with("trusted.") &&
       !name.starts_with("security.")) {
     return Errno{EOPNOTSUPP};

@@ -3,7 +3,7 @@
 // objects. A regular file's data lives in a host memfd the sentry makes on
 // the file's first write, growth or mmap and reads and writes with pread and
 // pwrite. That memfd is what an mmap of the file maps, so MAP_SHARED works
-// between guest processes. The filesystem counts the data it holds against
+// between guest processes. The filesystem counts the data it stores against
 // a size limit and fails with ENOSPC past it.
 //
 // Every operation of the writable Inode interface is here, for the VFS and
@@ -72,7 +72,7 @@ std::shared_ptr<Dentry> make_tmpfs_root(uint64_t size_limit_bytes, mode_t permis
 // True when `inode` belongs to a tmpfs.
 bool is_tmpfs_inode(const Inode& inode);
 
-// The memfd_create(2) flags ward knows, with Linux's values.
+// The memfd_create(2) flags, with Linux's values.
 inline constexpr unsigned kMemfdCloexec = 0x1;
 inline constexpr unsigned kMemfdAllowSealing = 0x2;
 inline constexpr unsigned kMemfdHugetlb = 0x4;

@@ -17,7 +17,7 @@ namespace {
 
 constexpr int64_t kPageBytes = 4096;
 
-// Every seal Linux 6.18 knows (F_ALL_SEALS), F_SEAL_EXEC included.
+// Every seal of Linux 6.18 (F_ALL_SEALS), F_SEAL_EXEC included.
 constexpr uint32_t kSealExec = 0x20;
 constexpr uint32_t kAllSeals =
     F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | kSealExec;
@@ -177,9 +177,9 @@ Result<size_t> TmpfsRegular::write(std::span<const std::byte> buffer, int64_t of
   const int fd = TRY(data_fd());
 
   // The pages past the current end that the write would add.
-  // NOTE: pages of holes inside the file are not counted before the
-  // write, so a write into a hole may pass the limit by those pages;
-  // recharge() counts them afterwards.
+  // NOTE: holes inside the file are not counted before the write, so a
+  // write into a hole may pass the limit by those pages. recharge()
+  // counts them afterwards.
   const int64_t end = offset + static_cast<int64_t>(buffer.size());
   const int64_t first_new_page = std::max(pages_for(current_size()), offset / kPageBytes);
   const int64_t new_pages = std::max<int64_t>(0, pages_for(end) - first_new_page);
@@ -244,8 +244,8 @@ Result<void> TmpfsRegular::add_seals(uint32_t seals) {
   if ((seals & kSealExec) != 0 && (mode() & 0111) != 0) {
     seals |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
   }
-  // The host applies the same seals to the memfd, and refuses F_SEAL_WRITE
-  // with EBUSY while a guest holds a writable shared mapping of it.
+  // The host applies the same seals to the memfd. It rejects F_SEAL_WRITE
+  // with EBUSY while a guest has a writable shared mapping of it.
   const uint32_t host_seals = seals & ~kSealExec & ~seals_;
   if (host_seals != 0) {
     const int fd = TRY(data_fd());

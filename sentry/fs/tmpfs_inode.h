@@ -206,8 +206,8 @@ class TmpfsRegular final : public TmpfsInode {
   Result<void> check_mode_change(mode_t new_mode) override;
 
  private:
-  // Brings the filesystem's count of this file's data to what the memfd
-  // holds now.
+  // Sets the filesystem's count of this file's data to the memfd's
+  // allocated size.
   void recharge();
 
   UniqueFd memfd_;

@@ -4,7 +4,7 @@
 // ENOTDIR, EEXIST... before EROFS), requests write access from the mount,
 // applies Linux's permission rules (may_create, may_delete, the sticky bit,
 // setattr_prepare), then calls the inode operation and updates the dentry
-// cache. Filesystems without an operation answer EPERM (inode.h).
+// cache. Filesystems without an operation return EPERM (inode.h).
 #pragma once
 
 #include <sys/types.h>
