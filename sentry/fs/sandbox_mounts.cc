@@ -41,8 +41,8 @@ VirtualDentry mountpoint_in_root(const VirtualDentry& root, const std::string& n
 
 // The directory at the absolute `path`, for a tmpfs mount to cover. A
 // missing component is made as a directory where the filesystem can make
-// one (a tmpfs, a writable root) and otherwise covered by a small read-only
-// tmpfs, in which the rest of the path is made: the sandbox root's host
+// one (a tmpfs, a writable root). Elsewhere a small read-only tmpfs covers
+// it and the rest of the path is made there, so the sandbox root's host
 // directory is never written.
 Result<VirtualDentry> mountpoint_at(MountNamespace& mounts, std::string_view path) {
   const kernel::Credentials root_creds;

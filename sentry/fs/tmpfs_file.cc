@@ -200,6 +200,9 @@ Result<size_t> TmpfsRegular::write(std::span<const std::byte> buffer, int64_t of
     return Errno{errno};
   }
   recharge();
+  // NOTE: Linux's write also clears S_ISUID and S_ISGID for a writer
+  // without CAP_FSETID (file_remove_privs); a write here cannot see the
+  // writer's credentials, so the bits stay.
   touch_modified();
   return static_cast<size_t>(wrote);
 }

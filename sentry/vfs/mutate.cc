@@ -47,7 +47,7 @@ Result<ParentWalk> walk_to_create(const Caller& caller, const VirtualDentry& sta
 // A child of `parent` as its dentry in `parent`'s filesystem, never the
 // root of a mount on it, or ENOENT. The returned location pins it.
 struct FoundChild {
-  VirtualDentry location;  // as the walk sees it, across mounts
+  VirtualDentry location;  // as lookup_child returns it, across mounts
   std::shared_ptr<Dentry> dentry;
 };
 

@@ -27,7 +27,7 @@ class FileDescription;
 class Mount;
 
 // The mode and owner of a node a caller creates in `parent` (Linux's
-// vfs_prepare_mode and inode_init_owner): `mode` holds the S_IFMT type and
+// vfs_prepare_mode and inode_init_owner): `mode` contains the S_IFMT type and
 // the requested bits, from which the umask is cleared when `apply_umask`.
 // The owner is the fsuid, and the group the fsgid, or the parent's group
 // when the parent is setgid, where a new directory inherits S_ISGID and a

@@ -44,11 +44,11 @@ bool in_group_or_capable(const kernel::Credentials& creds, gid_t gid);
 Result<void> may_create(const kernel::Credentials& creds, const VirtualDentry& directory);
 
 // Linux's may_delete, for removing or replacing `victim`, a child of
-// `directory`: EACCES without write and search permission on the
-// directory; EPERM in a sticky directory unless the caller owns the victim
-// or the directory or has CAP_FOWNER; ENOTDIR or EISDIR when the victim is
-// not or is a directory against `want_directory`; EBUSY for a filesystem
-// root; ENOENT when the directory has been removed.
+// `directory`. EACCES without write and search permission on the
+// directory. EPERM in a sticky directory unless the caller owns the victim
+// or the directory or has CAP_FOWNER. ENOTDIR when `want_directory` and the
+// victim is no directory, EISDIR in the opposite case, EBUSY for a
+// filesystem root, and ENOENT when the directory has been removed.
 Result<void> may_delete(const kernel::Credentials& creds, const VirtualDentry& directory,
                         const Dentry& victim, bool want_directory);
 

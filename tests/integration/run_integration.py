@@ -757,7 +757,7 @@ def make_erofs_fixture(directory):
 
 def case_shm_in_memory(case):
     # /dev/shm is the sandbox's own tmpfs: a file written there is read back
-    # inside, and the host's /dev/shm never sees it.
+    # inside and never reaches the host's /dev/shm.
     name = f"ward-integration-{os.getpid()}"
     host_path = os.path.join("/dev/shm", name)
     result = case.run_ward(["/bin/sh", "-c", f"echo hi > /dev/shm/{name} && cat /dev/shm/{name}"])
