@@ -1,0 +1,41 @@
+// The open directories of the overlay: a merged listing of both layers,
+// taken when a listing starts at offset 0 and kept by the file description
+// until it goes back there, as Linux's overlay caches it. d_off cookies are
+// positions in that listing, so they stay valid while the layers change.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "sentry/fs/overlay.h"
+#include "sentry/vfs/file.h"
+
+namespace ward::vfs {
+
+class OverlayDirectoryFile final : public FileDescription {
+ public:
+  OverlayDirectoryFile(VirtualDentry location, uint32_t flags, std::shared_ptr<OverlayInode> inode);
+
+  // A directory reads as EISDIR, as Linux's generic_read_dir.
+  Result<size_t> read(std::span<std::byte> buffer, std::optional<int64_t> offset) override;
+  // SEEK_SET and SEEK_CUR to a position of the listing; EINVAL for another
+  // whence or a negative position, as Linux's ovl_dir_llseek.
+  Result<int64_t> seek(int64_t offset, int whence) override;
+  Result<void> iterate_dir(const Caller& caller, DirentSink& sink) override;
+
+ private:
+  Result<void> take_snapshot(const Caller& caller);
+
+  std::shared_ptr<OverlayInode> inode_;
+  // ".", ".." and the merged entries.
+  std::optional<std::vector<MergedEntry>> snapshot_;
+};
+
+// Every entry of the directory `directory` of one layer, "." and ".."
+// included, read through the layer's own directory file.
+Result<std::vector<MergedEntry>> read_layer_directory(const Caller& caller,
+                                                      const std::shared_ptr<Inode>& directory);
+
+}  // namespace ward::vfs
