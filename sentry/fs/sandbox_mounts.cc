@@ -8,6 +8,7 @@
 
 #include "sentry/fs/devfs.h"
 #include "sentry/fs/hostfs.h"
+#include "sentry/fs/overlay.h"
 #include "sentry/fs/procfs.h"
 #include "sentry/fs/synthetic.h"
 #include "sentry/fs/sysfs.h"
@@ -202,6 +203,27 @@ Result<void> attach_binds(MountNamespace& mounts, const std::vector<BindMount>& 
   return ok();
 }
 
+// The root mount: the host root read-only, or an overlay of it whose upper
+// layer is a tmpfs of `config.overlay_size_bytes` (0: tmpfs's default, half
+// the host's RAM). Both are nodev: the host's device nodes stay closed.
+Result<std::shared_ptr<Mount>> make_root_mount(const SandboxMountConfig& config) {
+  std::shared_ptr<Dentry> host_root = TRY(HostFilesystem::create_root(config.host_root));
+  switch (config.overlay) {
+    case OverlayMode::kNone: {
+      const MountOptions options{.read_only = true, .nodev = true};
+      return std::make_shared<Mount>(std::move(host_root), "none", options);
+    }
+    case OverlayMode::kMemory: {
+      auto upper_base = make_tmpfs_root_inode(config.overlay_size_bytes, 0755);
+      std::shared_ptr<Dentry> root =
+          TRY(OverlayFilesystem::create_root(host_root->inode_ref(), std::move(upper_base)));
+      const MountOptions options{.read_only = false, .nodev = true};
+      return std::make_shared<Mount>(std::move(root), kOverlayType, options);
+    }
+  }
+  return Errno{EINVAL};
+}
+
 }  // namespace
 
 Result<std::shared_ptr<MountNamespace>> make_sandbox_mounts(const std::string& host_root_path) {
@@ -213,13 +235,7 @@ Result<std::shared_ptr<MountNamespace>> make_sandbox_mounts(const std::string& h
 }
 
 Result<std::shared_ptr<MountNamespace>> make_sandbox_mounts(const SandboxMountConfig& config) {
-  std::shared_ptr<Dentry> host_root = TRY(HostFilesystem::create_root(config.host_root));
-
-  // NOTE: the root is read-only until the overlay exists; every write,
-  // create, rename or attribute change under it fails with EROFS.
-  const MountOptions root_options{.read_only = true, .nodev = true};
-  auto root_mount = std::make_shared<Mount>(std::move(host_root), "none", root_options);
-  auto mounts = std::make_shared<MountNamespace>(std::move(root_mount));
+  auto mounts = std::make_shared<MountNamespace>(TRY(make_root_mount(config)));
 
   const MountOptions devfs_options{.read_only = true, .noexec = true, .nosuid = true};
   TRY(mount_in_root(*mounts, "dev", make_devfs_root(), "devtmpfs", devfs_options));

@@ -1,7 +1,8 @@
 // The mount tree of a new sandbox: the host directory given as its root,
-// read-only, with the sentry's devfs on /dev, procfs on /proc, sysfs on
-// /sys and a tmpfs on /dev/shm, so that the host's own /dev, /proc and /sys
-// are never reachable.
+// under an overlay that keeps changes in memory (or read-only without one),
+// with the sentry's devfs on /dev, procfs on /proc, sysfs on /sys and a
+// tmpfs on /dev/shm, so that the host's own /dev, /proc and /sys are never
+// reachable.
 #pragma once
 
 #include <cstdint>

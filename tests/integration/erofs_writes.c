@@ -1,6 +1,6 @@
 // Tries the common kinds of write in the directory named by argv[1] and prints
-// each result. Under `ward do` the host root is read-only, so each call must
-// fail with EROFS. Natively each call succeeds, so the native run only
+// each result. Under `ward do --overlay none` the host root is read-only, so
+// each call must fail with EROFS; on the default overlay root each succeeds. Natively each call succeeds, so the native run only
 // proves that the program works. On Linux 6.18 each call fails with EROFS
 // in a directory bind-mounted read-only (mount -o remount,bind,ro).
 //

@@ -93,7 +93,14 @@ class Case:
         result.status = native_status(result.returncode)
         return result
 
-    def run_ward(self, argv, stdin_bytes=None, log_level=None, do_flags=()):
+    def run_ward(
+        self,
+        argv,
+        stdin_bytes=None,
+        log_level=None,
+        do_flags=(),
+        timeout_seconds=WARD_TIMEOUT_SECONDS,
+    ):
         options = ["--log-level", log_level] if log_level else []
         ward_argv = [
             self.ward,
@@ -108,7 +115,7 @@ class Case:
             ward_argv,
             cwd=self.work_directory,
             env=FIXED_ENVIRONMENT,
-            timeout_seconds=WARD_TIMEOUT_SECONDS,
+            timeout_seconds=timeout_seconds,
             stdin_bytes=stdin_bytes,
         )
         self._raise_if_broken("ward", result)
@@ -255,8 +262,14 @@ def case_cat_stdin(case):
 # is /tmp, whose time and link count change whenever a test running in
 # parallel makes or removes a folder there. The "total" line sums the
 # blocks of every entry, so it is left out too. The padding of a column
-# depends on its widest value, so spaces are collapsed.
+# depends on its widest value, so spaces are collapsed. The root is a
+# directory the overlay merges from both layers, which reports 1 link and
+# the size of its upper directory as Linux's overlayfs does, so those two
+# fields of "." and ".." are left out.
 SANDBOX_OWNED_ENTRIES = {"proc", "sys", "dev", "tmp"}
+MERGED_ENTRIES = {".", ".."}
+LS_LINKS_FIELD = 1
+LS_SIZE_FIELD = 4
 
 
 def ls_lines_outside_sandbox_mounts(data):
@@ -267,6 +280,8 @@ def ls_lines_outside_sandbox_mounts(data):
         fields = line.split(None, 8)
         if len(fields) == 9 and fields[8] in SANDBOX_OWNED_ENTRIES:
             continue
+        if len(fields) == 9 and fields[8] in MERGED_ENTRIES:
+            fields[LS_LINKS_FIELD] = fields[LS_SIZE_FIELD] = "-"
         lines.append(" ".join(fields))
     return lines
 
@@ -498,8 +513,8 @@ def case_shell_kill_self(case):
 # prints the status of a background job killed by SIGTERM (128 + 15).
 # Whether a shell also reports that job on stderr ("Terminated") depends
 # on when it notices the death, so that line discards stderr.
-# GNU tac copies a pipe into a temporary file, which ward's read-only root
-# cannot hold yet, so dash_jobs runs the script without that line.
+# GNU tac copies a pipe into a temporary file in /tmp, which needs the
+# overlay root; dash_jobs runs the script without that line.
 SHELL_PIPELINE_LINE = "for i in 1 2 3; do echo $i; done | tac\n"
 SHELL_JOBS_SCRIPT = """\
 (echo in subshell; exit 3); echo subshell status $?
@@ -773,6 +788,7 @@ def case_shm_in_memory(case):
 def case_erofs_writes(case):
     if not case.erofs_program:
         raise CaseFailed("--erofs-program is required for this case")
+    require_overlay_option(case)
 
     # Natively every write succeeds, so the native run only proves that the
     # helper works. It writes into a directory of its own.
@@ -791,7 +807,9 @@ def case_erofs_writes(case):
     os.mkdir(sandbox_directory)
     make_erofs_fixture(sandbox_directory)
     before = snapshot(sandbox_directory)
-    sandboxed = case.run_ward([case.erofs_program, sandbox_directory])
+    sandboxed = case.run_ward(
+        [case.erofs_program, sandbox_directory], do_flags=["--overlay", "none"]
+    )
     expect_status(sandboxed, "exit 0")
     expect_no_stderr(sandboxed)
     expected = [line.replace(" = ok", " = -1 EROFS") for line in native_lines]
@@ -802,6 +820,15 @@ def case_erofs_writes(case):
         raise CaseFailed(f"writes to the read-only root did not all fail with EROFS:\n  {listing}")
     if snapshot(sandbox_directory) != before:
         raise CaseFailed("the sandboxed writes changed the host directory")
+
+
+def require_overlay_option(case):
+    """Skip unless `ward do` takes --overlay, which selects the read-only root."""
+    help_run = subprocess.run(
+        [case.ward, "do", "--help"], capture_output=True, timeout=NATIVE_TIMEOUT_SECONDS
+    )
+    if b"--overlay" not in help_run.stdout + help_run.stderr:
+        raise CaseSkipped("this ward has no --overlay option to select the read-only root")
 
 
 def snapshot(directory):
@@ -1009,6 +1036,206 @@ def case_bad_flags(case):
         if decode(result.stderr) != message + "\n":
             raise CaseFailed(f"{flags}: expected the one stderr line {message!r}\n{describe(result)}")
         expect_stdout(result, b"")
+
+
+def tree_digest(directory):
+    """Return a SHA-256 over every name, type, mode, owner, size, time, link
+    count and content (or symlink target) under a directory, itself
+    included."""
+    digest = hashlib.sha256()
+    paths = [directory]
+    for root, directories, files in os.walk(directory):
+        paths.extend(os.path.join(root, name) for name in directories + files)
+    for path in sorted(paths):
+        info = os.lstat(path)
+        digest.update(os.path.relpath(path, directory).encode() + b"\0")
+        digest.update(
+            repr(
+                (
+                    info.st_mode,
+                    info.st_uid,
+                    info.st_gid,
+                    info.st_size,
+                    info.st_mtime_ns,
+                    info.st_nlink,
+                    info.st_ino,
+                )
+            ).encode()
+        )
+        if stat.S_ISREG(info.st_mode):
+            digest.update(Path(path).read_bytes())
+        elif stat.S_ISLNK(info.st_mode):
+            digest.update(os.readlink(path).encode())
+    return digest.hexdigest()
+
+
+def file_digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def require_program(path, package):
+    if not os.access(path, os.X_OK):
+        raise CaseSkipped(f"{path} is not installed (Debian package {package})")
+
+
+def case_overlay_gcc(case):
+    # Writes land in the overlay's upper layer: the compiler's output in /tmp
+    # can be run, and the host's /tmp never sees it.
+    require_program("/usr/bin/gcc", "gcc")
+    name = f"ward-overlay-{os.getpid()}"
+    script = (
+        f"cd /tmp && echo 'int main(){{return 0;}}' > {name}.c && "
+        f"gcc -o {name} {name}.c && ./{name} && echo ok"
+    )
+    result = case.run_ward(["/bin/sh", "-c", script], timeout_seconds=50)
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"ok\n")
+    for leftover in (f"/tmp/{name}.c", f"/tmp/{name}"):
+        if os.path.lexists(leftover):
+            raise CaseFailed(f"the sandboxed compile left {leftover} on the host")
+
+
+# Every kind of change a guest can make to files it can reach, applied to
+# everything in the directory $1: data, modes, owners, times, sizes, hard and
+# symbolic links, renames of files and directories, removal.
+OVERLAY_VANDAL_SCRIPT = """\
+set -u
+cd "$1"
+find . -mindepth 1 \\( -type f -o -type l \\) > /tmp/ward-vandal-files
+while read -r f; do
+  echo more >> "$f"
+  printf x | dd of="$f" bs=1 seek=1 conv=notrunc 2>/dev/null
+  chmod 0777 "$f"; chown -h 1:1 "$f"; touch -h -d @0 "$f"; truncate -s 1 "$f"
+  ln "$f" "$f.hard"; ln -s /etc/shadow "$f.symlink"; mv "$f" "$f.moved"
+done < /tmp/ward-vandal-files
+find . -mindepth 1 -depth -type d > /tmp/ward-vandal-directories
+while read -r d; do
+  chmod 0700 "$d"; touch "$d/new"; mkdir "$d/new-directory"; mv "$d" "$d.moved"
+done < /tmp/ward-vandal-directories
+rm -rf -- ./* ./.[!.]*
+ls -A | wc -l
+"""
+
+
+def make_vandal_fixture(directory, outside_file):
+    tree = Path(directory)
+    (tree / "sub" / "deeper").mkdir(parents=True)
+    (tree / "empty").mkdir()
+    (tree / "plain").write_bytes(b"plain data\n")
+    (tree / ".hidden").write_bytes(b"hidden\n")
+    (tree / "read-only").write_bytes(b"read-only\n")
+    (tree / "read-only").chmod(0o444)
+    (tree / "sub" / "deeper" / "nested").write_bytes(b"nested\n" * 1000)
+    (tree / "sparse").write_bytes(b"")
+    os.truncate(tree / "sparse", 1 << 20)
+    os.link(tree / "plain", tree / "sub" / "plain-link")
+    os.symlink("plain", tree / "relative-symlink")
+    os.symlink(os.path.relpath(outside_file, directory), tree / "outside-symlink")
+    (tree / "sub").chmod(0o555)
+
+
+def case_overlay_host_unchanged(case):
+    # A security check: whatever a guest does to a host directory, the host
+    # keeps every byte, mode, time and link of it, and of a file outside it
+    # that a symlink inside it names.
+    directory = os.path.join(case.work_directory, "tree")
+    outside = case.write_file("outside-file", b"outside\n", 0o644)
+    os.mkdir(directory)
+    make_vandal_fixture(directory, outside)
+    before = (tree_digest(directory), file_digest(outside), os.lstat(outside).st_mtime_ns)
+
+    result = case.run_ward(["/bin/sh", "-c", OVERLAY_VANDAL_SCRIPT, "sh", directory])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"0\n")
+    after = (tree_digest(directory), file_digest(outside), os.lstat(outside).st_mtime_ns)
+    if after != before:
+        raise CaseFailed(f"the guest's changes reached the host tree\n{describe(result)}")
+
+    # The same through the outside symlink, written through.
+    script = f"echo overwritten > {directory}/outside-symlink && cat {outside}"
+    result = case.run_ward(["/bin/sh", "-c", script])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"overwritten\n")
+    if file_digest(outside) != before[1]:
+        raise CaseFailed("a write through a symlink changed the host file it names")
+
+
+def case_overlay_symlink_escape(case):
+    # A guest symlink whose target climbs above the root ends at the
+    # sandbox's own /etc, whose files are copies in memory once changed.
+    watched = [path for path in ("/etc/shadow", "/etc/hostname") if os.path.isfile(path)]
+    before = {path: (file_digest(path), os.lstat(path).st_mtime_ns) for path in watched}
+    script = (
+        "ln -s /../../etc/shadow climb && ln -s ../../../../../../../../etc/hostname relative && "
+        "echo guest > climb && echo guest > relative && "
+        "cat /etc/shadow /etc/hostname && readlink -f climb relative"
+    )
+    result = case.run_ward(["/bin/sh", "-c", script])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"guest\nguest\n/etc/shadow\n/etc/hostname\n")
+    after = {path: (file_digest(path), os.lstat(path).st_mtime_ns) for path in watched}
+    if after != before:
+        raise CaseFailed("a write through a guest symlink changed a host file")
+    for name in ("climb", "relative"):
+        if os.path.lexists(os.path.join(case.work_directory, name)):
+            raise CaseFailed(f"the guest's symlink {name} appeared on the host")
+
+
+def case_overlay_copy_tree(case):
+    # cp -a copies modes, owners, times, links and symlinks into the upper
+    # layer. Some symlinks in /usr/share/doc are relative and dangle in the
+    # copy, so diff compares the symlinks themselves.
+    copy = f"/tmp/ward-doc-copy-{os.getpid()}"
+    script = (
+        f"cp -a /usr/share/doc {copy} && diff -r --no-dereference /usr/share/doc {copy} && "
+        f"echo same"
+    )
+    result = case.run_ward(["/bin/sh", "-c", script], timeout_seconds=50)
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"same\n")
+    if os.path.lexists(copy):
+        raise CaseFailed(f"the sandboxed copy left {copy} on the host")
+
+
+def case_overlay_tar(case):
+    # tar czf and tar xzf of a tree in /tmp: hard links, symlinks, modes and
+    # times are written and read back in the upper layer.
+    directory = f"/tmp/ward-tar-{os.getpid()}"
+    script = f"""\
+set -e
+mkdir -p {directory}/src/a/b && cd {directory}
+echo data > src/a/b/f && ln src/a/b/f src/hard && ln -s a/b/f src/symlink
+chmod 0640 src/a/b/f && touch -d @1000000000 src/a/b/f
+tar czf t.tgz src && rm -rf src && tar xzf t.tgz
+cat src/a/b/f src/symlink
+stat -c '%h %a %Y' src/hard
+readlink src/symlink
+"""
+    result = case.run_ward(["/bin/sh", "-c", script])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"data\ndata\n2 640 1000000000\na/b/f\n")
+    if os.path.lexists(directory):
+        raise CaseFailed(f"the sandboxed tar left {directory} on the host")
+
+
+def case_overlay_writes(case):
+    # The erofs_writes helper's writes all succeed on the overlay root, as
+    # they do natively, and leave the host directory as it was.
+    if not case.erofs_program:
+        raise CaseFailed("--erofs-program is required for this case")
+    directory = os.path.join(case.work_directory, "sandbox")
+    os.mkdir(directory)
+    make_erofs_fixture(directory)
+    before = tree_digest(directory)
+    result = case.run_ward([case.erofs_program, directory])
+    expect_status(result, "exit 0")
+    expect_no_stderr(result)
+    failed = [line for line in decode(result.stdout).splitlines() if not line.endswith(" = ok")]
+    if failed:
+        listing = "\n  ".join(failed)
+        raise CaseFailed(f"writes to the overlay root failed:\n  {listing}")
+    if tree_digest(directory) != before:
+        raise CaseFailed("the sandboxed writes changed the host directory")
 
 
 CASES = {
