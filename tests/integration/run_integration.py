@@ -1190,7 +1190,7 @@ def case_overlay_copy_tree(case):
         f"cp -a /usr/share/doc {copy} && diff -r --no-dereference /usr/share/doc {copy} && "
         f"echo same"
     )
-    result = case.run_ward(["/bin/sh", "-c", script], timeout_seconds=50)
+    result = case.run_ward(["/bin/sh", "-c", script], timeout_seconds=130)
     expect_status(result, "exit 0")
     expect_stdout(result, b"same\n")
     if os.path.lexists(copy):
