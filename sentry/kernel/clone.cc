@@ -94,6 +94,7 @@ ThreadGroup& group_for_child(Task& parent, const CloneRequest& request) {
   ThreadGroup& group = kernel.create_thread_group(handlers_for_child(parent, request.flags));
   group.set_limits(parent_group.limits());
   group.set_exe_path(parent_group.exe_path());
+  group.set_oom_score_adj(parent_group.oom_score_adj(), parent_group.oom_score_adj_min());
   group.set_pgid(parent_group.pgid());
   group.set_sid(parent_group.sid());
   group.set_exit_signal(request.exit_signal);

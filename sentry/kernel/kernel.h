@@ -103,6 +103,8 @@ class Kernel {
 
   ThreadGroup* find_thread_group(pid_t pid);
   std::vector<ThreadGroup*> thread_groups();
+  // The most recently allocated pid or tid, as /proc/loadavg shows it.
+  pid_t last_allocated_id() const { return next_id_ - 1; }
 
   // Creates a task in `group` with a fresh tid; the caller starts it.
   Task& create_task(ThreadGroup& group, Credentials creds, std::shared_ptr<mm::MemoryManager> mm,

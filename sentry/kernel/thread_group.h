@@ -78,6 +78,17 @@ class ThreadGroup {
 
   TimePoint start_time() const { return start_time_; }
 
+  // /proc/pid/oom_score_adj, and the lowest value a writer without
+  // CAP_SYS_RESOURCE may set (Linux's signal->oom_score_adj_min). Both are
+  // inherited at fork. ward has no OOM killer of its own: the values are
+  // the guest's record, as Linux reports them.
+  int oom_score_adj() const { return oom_score_adj_; }
+  int oom_score_adj_min() const { return oom_score_adj_min_; }
+  void set_oom_score_adj(int adj, int adj_min) {
+    oom_score_adj_ = adj;
+    oom_score_adj_min_ = adj_min;
+  }
+
   // Signal dispositions, shared with every process made with CLONE_SIGHAND.
   SignalHandlers& signal_handlers() { return *handlers_; }
   const SignalHandlers& signal_handlers() const { return *handlers_; }
@@ -193,6 +204,8 @@ class ThreadGroup {
   int exit_signal_ = SIGCHLD;
   WaitQueue child_events_;
   WaitQueue task_exits_;
+  int oom_score_adj_ = 0;
+  int oom_score_adj_min_ = 0;
   pid_t pgid_ = 0;
   pid_t sid_ = 0;
   bool has_execed_ = false;
