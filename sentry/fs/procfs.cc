@@ -4,9 +4,12 @@
 #include <linux/magic.h>
 #include <sys/utsname.h>
 
+#include <chrono>
 #include <string>
 
+#include "sentry/fs/file_gaps.h"
 #include "sentry/fs/procfs_pid.h"
+#include "sentry/fs/procfs_system.h"
 #include "sentry/fs/synthetic.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
@@ -49,6 +52,11 @@ class ProcRoot final : public ProcDirectory {
         return entry.inode;
       }
     }
+    // A number names a process that does not exist; anything else is a
+    // file Linux may have.
+    if (name.empty() || name[0] < '0' || name[0] > '9') {
+      record_missing_file(caller, "/proc/" + std::string(name));
+    }
     return Errno{ENOENT};
   }
 
@@ -90,6 +98,8 @@ class ProcRoot final : public ProcDirectory {
     // descriptions of them are its own.
     fixed_.push_back(
         {"cpuinfo", file([](const Caller&) { return read_host_file("/proc/cpuinfo"); })});
+    // NOTE: ward sets no memory limit of its own, so the sandbox's view of
+    // memory is the host's.
     fixed_.push_back(
         {"meminfo", file([](const Caller&) { return read_host_file("/proc/meminfo"); })});
     // The release and version are the host's, as uname(2) reports them.
@@ -102,32 +112,43 @@ class ProcRoot final : public ProcDirectory {
                             "nodev\tsysfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tpipefs\n"
                             "nodev\thostfs\n");
                       })});
-
-    auto kernel_directory = std::make_shared<StaticDirectory>(filesystem, 0555);
-    kernel_directory->add("osrelease",
-                          file([](const Caller&) { return uname_field(&utsname::release); }));
-    kernel_directory->add("ostype",
-                          file([](const Caller&) { return uname_field(&utsname::sysname); }));
-    kernel_directory->add("hostname", file([](const Caller& caller) -> Result<std::string> {
-                            // The sandbox's own hostname; without a kernel there is none.
-                            if (caller.task == nullptr) {
-                              return Errno{ENOENT};
-                            }
-                            return caller.task->kernel().options().hostname + "\n";
-                          }));
-    auto sys_directory = std::make_shared<StaticDirectory>(filesystem, 0555);
-    sys_directory->add("kernel", kernel_directory);
-    fixed_.push_back({"sys", sys_directory});
+    fixed_.push_back({"stat", file([](const Caller& caller) -> Result<std::string> {
+                        const std::string host = TRY(read_host_file("/proc/stat"));
+                        return rewrite_proc_stat(host, count_sandbox_tasks(caller),
+                                                 sandbox_boot_time_seconds(caller));
+                      })});
+    fixed_.push_back({"uptime", file([this](const Caller& caller) { return uptime_text(caller); })});
+    fixed_.push_back({"loadavg", file([](const Caller& caller) -> Result<std::string> {
+                        const std::string host = TRY(read_host_file("/proc/loadavg"));
+                        return format_loadavg(host, count_sandbox_tasks(caller));
+                      })});
+    fixed_.push_back({"sys", make_proc_sys_directory(filesystem)});
   }
 
-  static Result<std::string> uname_field(char (utsname::*field)[65]) {
-    struct utsname names {};
-    if (uname(&names) != 0) {
-      return Errno{errno};
+  // The sandbox's uptime, and as idle time the host CPUs' idle time since
+  // procfs was made, which is when the sandbox started.
+  Result<std::string> uptime_text(const Caller& caller) const {
+    using std::chrono::duration_cast;
+    using std::chrono::nanoseconds;
+    const nanoseconds uptime =
+        caller.task != nullptr ? kernel::monotonic_now() - caller.task->kernel().boot_time()
+                               : kernel::monotonic_now() - created_;
+    const double host_idle_seconds =
+        TRY(parse_uptime_idle_seconds(TRY(read_host_file("/proc/uptime"))));
+    const double idle_seconds = std::max(host_idle_seconds - host_idle_at_start_seconds_, 0.0);
+    return format_uptime(uptime, duration_cast<nanoseconds>(std::chrono::duration<double>(idle_seconds)));
+  }
+
+  static double host_idle_seconds_now() {
+    auto text = read_host_file("/proc/uptime");
+    if (!text.ok()) {
+      return 0;
     }
-    return std::string(names.*field) + "\n";
+    return parse_uptime_idle_seconds(*text).value_or(0);
   }
 
+  kernel::TimePoint created_ = kernel::monotonic_now();
+  double host_idle_at_start_seconds_ = host_idle_seconds_now();
   std::weak_ptr<MountNamespace> mounts_;
   std::vector<Entry> fixed_;
 };

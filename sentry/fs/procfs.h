@@ -1,9 +1,10 @@
 // procfs: the sandbox's /proc, filled by the sentry. It has a directory per
 // process, with one per thread under its task/, `self` for the calling
-// process, `mounts`, the system files that language runtimes read, and
-// /proc/sys/kernel/{osrelease,ostype,hostname}. The host's /proc is never
-// visible: the CPU times and memory counts procfs_host.h reads there for
-// the platform's stub processes reach the guest only as numbers.
+// process, `mounts`, the system files that language runtimes read, and the
+// /proc/sys settings they read. The host's /proc is never visible: the CPU
+// times and memory counts read there for the platform's stub processes
+// reach the guest only as numbers. A lookup of a name ward lacks is
+// recorded as a compatibility gap (file_gaps.h).
 #pragma once
 
 #include <memory>

@@ -4,9 +4,13 @@
 #include <functional>
 #include <string>
 
+#include "sentry/fs/file_gaps.h"
+#include "sentry/fs/procfs_attributes.h"
 #include "sentry/fs/procfs_memory.h"
 #include "sentry/fs/procfs_mounts.h"
 #include "sentry/fs/procfs_process.h"
+#include "sentry/fs/procfs_smaps.h"
+#include "sentry/fs/procfs_status.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
@@ -43,7 +47,18 @@ enum PidFile : uint64_t {
   kLimits,
   kTaskDir,
   kMountinfo,
+  kFdinfoDir,
+  kSmaps,
+  kCgroup,
+  kOomScore,
+  kOomScoreAdj,
+  kLoginuid,
+  kSessionid,
 };
+
+// Linux's AUDIT_UID_UNSET and AUDIT_SID_UNSET, which loginuid and sessionid
+// read until a login sets them. ward has no audit subsystem.
+constexpr const char* kAuditUnset = "4294967295";
 
 // The process, or one thread of it, that a /proc/<pid> or
 // /proc/<pid>/task/<tid> directory describes.
@@ -52,6 +67,10 @@ struct ProcTarget {
   pid_t tid = 0;  // 0 for the process as a whole
 
   bool is_thread() const { return tid != 0; }
+
+  // The directory's path as a compatibility gap names it, with the ids
+  // left out so that every process's misses count together.
+  std::string gap_path() const { return is_thread() ? "/proc/<pid>/task/<tid>" : "/proc/<pid>"; }
 
   uint64_t ino(uint64_t index) const {
     const pid_t id = is_thread() ? tid : pid;
@@ -66,16 +85,23 @@ struct ProcTarget {
     if (caller.task == nullptr) {
       return Errno{ENOENT};
     }
-    kernel::Kernel& kernel = caller.task->kernel();
+    return resolve_in(caller.task->kernel(), caller.task);
+  }
+
+  // The same within `kernel`. `caller_task`, which may be null, is tried
+  // before a lookup in the kernel's tables.
+  Result<kernel::Task*> resolve_in(kernel::Kernel& kernel, kernel::Task* caller_task) const {
     if (is_thread()) {
-      kernel::Task* task = caller.task->tid() == tid ? caller.task : kernel.find_task(tid);
+      kernel::Task* task =
+          caller_task != nullptr && caller_task->tid() == tid ? caller_task : kernel.find_task(tid);
       if (task == nullptr || task->pid() != pid) {
         return Errno{ENOENT};
       }
       return task;
     }
-    kernel::ThreadGroup* group =
-        caller.task->pid() == pid ? &caller.task->thread_group() : kernel.find_thread_group(pid);
+    kernel::ThreadGroup* group = caller_task != nullptr && caller_task->pid() == pid
+                                     ? &caller_task->thread_group()
+                                     : kernel.find_thread_group(pid);
     if (group == nullptr || group->tasks().empty()) {
       return Errno{ENOENT};
     }
@@ -195,6 +221,64 @@ class FdDirectory final : public ProcDirectory {
   gid_t gid_;
 };
 
+// /proc/<pid>/fdinfo: one file per open descriptor with its offset, flags,
+// mount and inode.
+class FdInfoDirectory final : public ProcDirectory {
+ public:
+  FdInfoDirectory(std::shared_ptr<Filesystem> filesystem, ProcTarget target, uid_t uid, gid_t gid)
+      : ProcDirectory(std::move(filesystem), 0555, target.ino(kFdinfoDir)),
+        target_(target),
+        uid_(uid),
+        gid_(gid) {}
+
+  Result<std::vector<Entry>> entries(const Caller& caller) override {
+    kernel::Task* task = TRY(target_.resolve(caller));
+    std::vector<Entry> list;
+    for (int fd : task->fdtable().open_fds()) {
+      list.push_back(Entry{.name = std::to_string(fd), .inode = make_file(fd)});
+    }
+    return list;
+  }
+
+  Result<std::shared_ptr<Inode>> lookup(const Caller& caller, std::string_view name) override {
+    kernel::Task* task = TRY(target_.resolve(caller));
+    int fd = -1;
+    const auto [end, error] = std::from_chars(name.data(), name.data() + name.size(), fd);
+    if (error != std::errc() || end != name.data() + name.size() || fd < 0 ||
+        !task->fdtable().get(fd).ok()) {
+      return Errno{ENOENT};
+    }
+    return make_file(fd);
+  }
+
+ protected:
+  Result<std::pair<uid_t, gid_t>> owner() const override {
+    return std::pair<uid_t, gid_t>{uid_, gid_};
+  }
+
+ private:
+  std::shared_ptr<Inode> make_file(int fd) {
+    auto file = std::make_shared<GeneratedFile>(
+        filesystem_ref(),
+        [target = target_, fd](const Caller& caller) -> Result<std::string> {
+          kernel::Task* task = TRY(target.resolve(caller));
+          auto text = fdinfo_text(*task, fd);
+          // A descriptor closed since the lookup is gone, as on Linux.
+          if (!text.ok() && text.error() == Errno{EBADF}) {
+            return Errno{ENOENT};
+          }
+          return text;
+        },
+        0444);
+    file->set_owner(uid_, gid_);
+    return file;
+  }
+
+  ProcTarget target_;
+  uid_t uid_;
+  gid_t gid_;
+};
+
 // The text of a file of `task`, read by `caller`.
 using TaskFileText = std::function<Result<std::string>(const Caller& caller, kernel::Task& task)>;
 
@@ -215,6 +299,18 @@ class PidDirectory final : public ProcDirectory {
   // The entries in Linux's order.
   Result<std::vector<Entry>> entries(const Caller& caller) override;
 
+  // Searches entries(), and records a name Linux has but ward lacks.
+  Result<std::shared_ptr<Inode>> lookup(const Caller& caller, std::string_view name) override {
+    const std::vector<Entry> list = TRY(entries(caller));
+    for (const Entry& entry : list) {
+      if (entry.name == name) {
+        return entry.inode;
+      }
+    }
+    record_missing_file(caller, target_.gap_path() + "/" + std::string(name));
+    return Errno{ENOENT};
+  }
+
  protected:
   Result<std::pair<uid_t, gid_t>> owner() const override {
     return std::pair<uid_t, gid_t>{uid_, gid_};
@@ -224,6 +320,11 @@ class PidDirectory final : public ProcDirectory {
   std::shared_ptr<GeneratedFile> file(PidFile index, mode_t permissions, TaskFileText text) const;
   std::shared_ptr<Inode> link(PidFile index,
                               std::function<Result<LinkTarget>(kernel::Task&)> target) const;
+  // A file the process may write: `write` gets the target task.
+  std::shared_ptr<Inode> writable_file(
+      PidFile index, TaskFileText text,
+      std::function<Result<size_t>(const ProcWriter&, kernel::Task&, std::span<const std::byte>)>
+          write) const;
 
   ProcTarget target_;
   std::weak_ptr<MountNamespace> mounts_;
@@ -292,6 +393,31 @@ std::shared_ptr<GeneratedFile> PidDirectory::file(PidFile index, mode_t permissi
   return generated;
 }
 
+std::shared_ptr<Inode> PidDirectory::writable_file(
+    PidFile index, TaskFileText text,
+    std::function<Result<size_t>(const ProcWriter&, kernel::Task&, std::span<const std::byte>)>
+        write) const {
+  auto read = [target = target_,
+               text = std::move(text)](const Caller& caller) -> Result<std::string> {
+    kernel::Task* task = TRY(target.resolve(caller));
+    return text(caller, *task);
+  };
+  auto apply = [target = target_, write = std::move(write)](
+                   const ProcWriter& writer, std::span<const std::byte> data) -> Result<size_t> {
+    // Linux's get_proc_task: ESRCH once the task is gone.
+    if (writer.kernel == nullptr) {
+      return Errno{ESRCH};
+    }
+    auto task = target.resolve_in(*writer.kernel, nullptr);
+    if (!task.ok()) {
+      return Errno{ESRCH};
+    }
+    return write(writer, **task, data);
+  };
+  return std::make_shared<ProcWritableFile>(filesystem_ref(), std::move(read), std::move(apply),
+                                            0644, target_.ino(index), uid_, gid_);
+}
+
 std::shared_ptr<Inode> PidDirectory::link(
     PidFile index, std::function<Result<LinkTarget>(kernel::Task&)> target) const {
   return std::make_shared<OwnedSymlink>(
@@ -314,6 +440,7 @@ Result<std::vector<SyntheticDirectory::Entry>> PidDirectory::entries(const Calle
         {"task", std::make_shared<TaskDirectory>(filesystem, target_.pid, mounts_, uid_, gid_)});
   }
   list.push_back({"fd", std::make_shared<FdDirectory>(filesystem, target_, uid_, gid_)});
+  list.push_back({"fdinfo", std::make_shared<FdInfoDirectory>(filesystem, target_, uid_, gid_)});
   list.push_back({"environ", file(kEnviron, 0400, [](const Caller&, kernel::Task& owner) {
                     return Result<std::string>(
                         read_environ(owner.mm().image_info(), guest_memory_reader(owner.mm())));
@@ -321,15 +448,18 @@ Result<std::vector<SyntheticDirectory::Entry>> PidDirectory::entries(const Calle
   list.push_back({"auxv", file(kAuxv, 0400, [](const Caller&, kernel::Task& owner) {
                     return Result<std::string>(auxv_bytes(owner.mm().image_info()));
                   })});
-  list.push_back({"status", file(kStatus, 0444, [](const Caller&, kernel::Task& owner) {
-                    return Result<std::string>(status_text(owner));
+  list.push_back({"status", file(kStatus, 0444, [](const Caller& who, kernel::Task& owner) {
+                    return status_text(who, owner);
                   })});
   list.push_back({"limits", file(kLimits, 0444, [](const Caller&, kernel::Task& owner) {
                     return Result<std::string>(limits_text(owner));
                   })});
-  list.push_back({"comm", file(kComm, 0644, [](const Caller&, kernel::Task& owner) {
-                    return Result<std::string>(owner.comm() + "\n");
-                  })});
+  list.push_back({"comm", writable_file(
+                              kComm,
+                              [](const Caller&, kernel::Task& owner) {
+                                return Result<std::string>(owner.comm() + "\n");
+                              },
+                              write_comm)});
   list.push_back({"cmdline", file(kCmdline, 0444, [](const Caller&, kernel::Task& owner) {
                     return Result<std::string>(
                         read_cmdline(owner.mm().image_info(), guest_memory_reader(owner.mm())));
@@ -380,6 +510,37 @@ Result<std::vector<SyntheticDirectory::Entry>> PidDirectory::entries(const Calle
   mountinfo_file->set_poll_events(POLLIN | POLLRDNORM);
   list.push_back({"mounts", mounts_file});
   list.push_back({"mountinfo", mountinfo_file});
+  list.push_back({"smaps", file(kSmaps, 0444, [](const Caller&, kernel::Task& owner) {
+                    return smaps_text(owner);
+                  })});
+  // The sandbox is the root of its own cgroup hierarchy, a cgroup v2 one.
+  list.push_back({"cgroup", file(kCgroup, 0444, [](const Caller&, kernel::Task&) {
+                    return Result<std::string>("0::/\n");
+                  })});
+  list.push_back({"oom_score", file(kOomScore, 0444, [](const Caller&, kernel::Task& owner) {
+                    return oom_score_text(owner);
+                  })});
+  list.push_back(
+      {"oom_score_adj",
+       writable_file(
+           kOomScoreAdj,
+           [](const Caller&, kernel::Task& owner) {
+             return Result<std::string>(std::to_string(owner.thread_group().oom_score_adj()) +
+                                        "\n");
+           },
+           [](const ProcWriter& writer, kernel::Task& owner, std::span<const std::byte> data) {
+             return write_oom_score_adj(writer, owner.thread_group(), data);
+           })});
+  // Linux prints both ids without a newline.
+  // NOTE: loginuid is writable on Linux. ward has no audit login ids, so
+  // it keeps no written value, and a write fails (EROFS on the read-only
+  // mount, EINVAL on a writable one).
+  list.push_back({"loginuid", file(kLoginuid, 0644, [](const Caller&, kernel::Task&) {
+                    return Result<std::string>(kAuditUnset);
+                  })});
+  list.push_back({"sessionid", file(kSessionid, 0444, [](const Caller&, kernel::Task&) {
+                    return Result<std::string>(kAuditUnset);
+                  })});
   return list;
 }
 

@@ -92,6 +92,15 @@ char task_state(const Caller& caller, const kernel::Task& task,
   return host_thread && host_thread->state == 'R' ? 'R' : 'S';
 }
 
+std::optional<HostStat> host_thread_stat(kernel::Task& task) {
+  if (!task.has_context()) {
+    return std::nullopt;
+  }
+  auto stat =
+      read_host_thread_stat(task.mm().address_space().host_pid(), task.context().host_tid());
+  return stat.ok() ? std::optional<HostStat>(*stat) : std::nullopt;
+}
+
 uint64_t ticks_since(kernel::TimePoint start, kernel::TimePoint now) {
   const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(now - start).count();
   constexpr int64_t kNanosecondsPerTick = 1'000'000'000 / kClockTicksPerSecond;
@@ -99,6 +108,14 @@ uint64_t ticks_since(kernel::TimePoint start, kernel::TimePoint now) {
 }
 
 }  // namespace
+
+char task_state_letter(const Caller& caller, kernel::Task& task) {
+  return task_state(caller, task, host_thread_stat(task));
+}
+
+bool task_is_running(const Caller& caller, kernel::Task& task) {
+  return task_state_letter(caller, task) == 'R';
+}
 
 std::string format_stat(const ProcStat& s) {
   std::string text = fmt::format("{} ({}) {} {} {} {} {} {} {} ", s.pid, s.comm, s.state, s.ppid,
@@ -136,15 +153,13 @@ std::string format_limits(const std::array<rlimit, RLIM_NLIMITS>& limits) {
   return text;
 }
 
-// NOTE: some stat fields lack a source in ward yet. Process groups and
-// sessions do not exist, so pgrp and session show the pid; nor do
-// controlling terminals (tty_nr 0, tpgid -1). The children's totals
-// (cutime, cstime, cminflt, cmajflt) stay 0, and the host's counts restart
-// at execve, which gives the guest a new stub process. A thread shows its
-// process's start time, and a process made by clone with another exit
-// signal than SIGCHLD still shows SIGCHLD. The loader records neither the
-// code and data segments nor the initial stack pointer, so startcode,
-// endcode, startstack, start_data and end_data read 0.
+// NOTE: some stat fields lack a source in ward yet. Controlling terminals
+// do not exist (tty_nr 0, tpgid -1). The children's totals (cutime,
+// cstime, cminflt, cmajflt) stay 0, and the host's counts restart at
+// execve, which gives the guest a new stub process. A thread shows its
+// process's start time. The loader records neither the code and data
+// segments nor the initial stack pointer, so startcode, endcode,
+// startstack, start_data and end_data read 0.
 Result<std::string> stat_text(const Caller& caller, kernel::Task& task, bool whole_process) {
   kernel::ThreadGroup& group = task.thread_group();
   mm::MemoryManager& mm = task.mm();
@@ -162,8 +177,8 @@ Result<std::string> stat_text(const Caller& caller, kernel::Task& task, bool who
   stat.comm = task.comm();
   stat.state = task_state(caller, task, host_thread);
   stat.ppid = group.parent() != nullptr ? group.parent()->tgid() : 0;
-  stat.pgrp = group.tgid();
-  stat.session = group.tgid();
+  stat.pgrp = group.pgid();
+  stat.session = group.sid();
   stat.flags = kPfRandomize;
 
   // CPU times and fault counts are the host's: the whole stub process,
@@ -179,11 +194,14 @@ Result<std::string> stat_text(const Caller& caller, kernel::Task& task, bool who
   stat.utime = host.utime_ticks;
   stat.stime = host.stime_ticks;
 
-  // Every task runs at nice 0 under SCHED_OTHER, because ward has no calls
-  // to change either.
-  stat.priority = 20;
-  stat.nice = 0;
-  stat.policy = SCHED_OTHER;
+  // Linux's task_prio: 20 + nice for the fair policies, and -1 minus the
+  // real-time priority for SCHED_FIFO and SCHED_RR.
+  const kernel::SchedAttributes& sched = task.attributes().sched;
+  stat.nice = sched.nice;
+  stat.policy = static_cast<uint64_t>(sched.policy);
+  stat.rt_priority = sched.rt_priority;
+  const bool real_time = sched.policy == SCHED_FIFO || sched.policy == SCHED_RR;
+  stat.priority = real_time ? -1 - static_cast<int64_t>(sched.rt_priority) : 20 + sched.nice;
   stat.num_threads = static_cast<int64_t>(group.tasks().size());
   stat.starttime = ticks_since(task.kernel().boot_time(), group.start_time());
 
@@ -212,7 +230,7 @@ Result<std::string> stat_text(const Caller& caller, kernel::Task& task, bool who
   }
 
   // A thread's exit signal is -1.
-  stat.exit_signal = whole_process || is_thread_leader ? SIGCHLD : -1;
+  stat.exit_signal = whole_process || is_thread_leader ? group.exit_signal() : -1;
 
   // Linux hides the addresses from readers without ptrace access, and shows
   // 1 for the code range.
@@ -243,31 +261,6 @@ Result<std::string> statm_text(kernel::Task& task) {
                                 .shared_pages = host.shared_pages,
                                 .text_pages = 0,
                                 .data_pages = counts.data_pages});
-}
-
-std::string status_text(kernel::Task& task) {
-  const kernel::Credentials& creds = task.creds();
-  kernel::ThreadGroup& group = task.thread_group();
-  const kernel::ThreadGroup* parent = group.parent();
-  std::string text;
-  text += fmt::format("Name:\t{}\n", task.comm());
-  text += fmt::format("Umask:\t{:04o}\n", task.fs().umask());
-  // TODO: State, TracerPid and the Vm*, Sig* and Cpus_allowed fields need
-  // the scheduler's task states, ptrace, and signal and memory accounting.
-  text += fmt::format("Tgid:\t{}\n", task.pid());
-  text += fmt::format("Pid:\t{}\n", task.tid());
-  text += fmt::format("PPid:\t{}\n", parent != nullptr ? parent->tgid() : 0);
-  text += fmt::format("Uid:\t{}\t{}\t{}\t{}\n", creds.real_uid, creds.effective_uid,
-                      creds.saved_uid, creds.fs_uid);
-  text += fmt::format("Gid:\t{}\t{}\t{}\t{}\n", creds.real_gid, creds.effective_gid,
-                      creds.saved_gid, creds.fs_gid);
-  text += "Groups:\t";
-  for (gid_t supplementary : creds.supplementary_groups) {
-    text += fmt::format("{} ", supplementary);
-  }
-  text += "\n";
-  text += fmt::format("Threads:\t{}\n", group.tasks().size());
-  return text;
 }
 
 std::string limits_text(kernel::Task& task) { return format_limits(task.thread_group().limits()); }

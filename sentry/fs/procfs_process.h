@@ -1,6 +1,7 @@
 // The /proc/<pid> and /proc/<pid>/task/<tid> files that describe the state
-// of a process or thread: stat, statm, status and limits, in the formats
-// of Linux's fs/proc/array.c and fs/proc/base.c.
+// of a process or thread: stat, statm and limits, in the formats
+// of Linux's fs/proc/array.c and fs/proc/base.c. status has a file of its
+// own (procfs_status.h).
 #pragma once
 
 #include <sys/resource.h>
@@ -92,12 +93,16 @@ std::string format_statm(const ProcStatm& statm);
 // The limits table, one line per RLIMIT_* resource.
 std::string format_limits(const std::array<rlimit, RLIM_NLIMITS>& limits);
 
+// The state letter stat and status show for `task` read by `caller`: R or
+// S (see task_state in the source for what ward can tell apart).
+char task_state_letter(const Caller& caller, kernel::Task& task);
+bool task_is_running(const Caller& caller, kernel::Task& task);
+
 // The files themselves, for `task` as `caller` reads them. `whole_process`
 // selects /proc/<pid>/stat, whose counts cover every thread, over
 // /proc/<pid>/task/<tid>/stat.
 Result<std::string> stat_text(const Caller& caller, kernel::Task& task, bool whole_process);
 Result<std::string> statm_text(kernel::Task& task);
-std::string status_text(kernel::Task& task);
 std::string limits_text(kernel::Task& task);
 
 }  // namespace ward::vfs

@@ -327,8 +327,11 @@ TEST_F(PathWalkTest, ParentWalkReportsLastComponent) {
 // the sentry's own.
 TEST(SandboxMountsTest, HostKernelFilesystemsAreNotReachable) {
   Sandbox sandbox("/");
-  for (const char* path : {"/proc/1/environ", "/proc/sysrq-trigger", "/proc/kcore", "/sys/kernel",
-                           "/sys/fs/cgroup", "/dev/sda", "/dev/mem", "/dev/kmsg", "/dev/pts/0"}) {
+  // The sandbox's /sys has its own kernel/ and fs/cgroup, but none of the
+  // host's debug, security or firmware files.
+  for (const char* path : {"/proc/1/environ", "/proc/sysrq-trigger", "/proc/kcore",
+                           "/sys/kernel/debug", "/sys/kernel/security", "/sys/fs/bpf",
+                           "/sys/firmware", "/dev/sda", "/dev/mem", "/dev/kmsg", "/dev/pts/0"}) {
     expect_errno(sandbox.walk(path), ENOENT, path);
   }
   auto proc = sandbox.walk("/proc");

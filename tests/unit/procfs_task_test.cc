@@ -6,6 +6,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
 
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "compat/gap_recorder.h"
 #include "platform/ptrace/ptrace_platform.h"
 #include "sentry/fs/procfs_host.h"
 #include "sentry/fs/procfs_memory.h"
@@ -28,6 +30,7 @@
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/fs_context.h"
 #include "sentry/vfs/open.h"
+#include "sentry/vfs/path_walk.h"
 #include "syscalls/dispatch.h"
 #include "tests/unit/vfs_test_util.h"
 
@@ -454,6 +457,18 @@ Result<std::string> list_directory(kernel::Task& task, const std::string& path) 
   return names;
 }
 
+// Writes `data` to a procfs file through its inode with `caller`'s
+// credentials, and returns the count written as text. The sandbox mounts
+// /proc read-only, so a write through a path would fail with EROFS.
+Result<std::string> write_through_inode(const Caller& caller, kernel::Task& task,
+                                        const std::string& path, std::string_view data) {
+  const VirtualDentry location = TRY(walk_path(caller, task.fs().cwd(), path));
+  FileRef file = TRY(location.dentry->inode().open(caller, location, O_WRONLY));
+  const size_t written =
+      TRY(file->write(std::as_bytes(std::span(data.data(), data.size())), std::nullopt));
+  return std::to_string(written);
+}
+
 // Gives the task an address space with a stack holding argv "prog",
 // "arg" and the environment "HOME=/", as the loader would.
 Result<void> load_image(kernel::Task& task) {
@@ -520,6 +535,43 @@ ProcessFiles read_files_of_live_process(const std::string& host_root) {
     files.texts.emplace("worker status", read_whole(task, worker_dir + "/status"));
     files.texts.emplace("task", list_directory(task, "/proc/self/task"));
     files.texts.emplace("missing thread", read_whole(task, "/proc/self/task/999/stat"));
+
+    // Writable attributes, written by the process itself.
+    const Caller caller = caller_of(task);
+    files.texts.emplace("comm write", write_through_inode(caller, task, "/proc/self/comm",
+                                                          "a-name-longer-than-15"));
+    files.texts.emplace("comm after write", read_whole(task, "/proc/self/comm"));
+    files.texts.emplace("worker comm write", write_through_inode(caller, task, worker_dir + "/comm",
+                                                                 std::string("w\0x", 3)));
+    files.texts.emplace("worker comm after write", read_whole(task, worker_dir + "/comm"));
+    files.texts.emplace("oom write -500",
+                        write_through_inode(caller, task, "/proc/self/oom_score_adj", " -500\n"));
+    files.texts.emplace("oom write 1001",
+                        write_through_inode(caller, task, "/proc/self/oom_score_adj", "1001"));
+    files.texts.emplace("oom write junk",
+                        write_through_inode(caller, task, "/proc/self/oom_score_adj", "12x"));
+    kernel::Credentials unprivileged = task.creds();
+    unprivileged.cap_effective.remove(CAP_SYS_RESOURCE);
+    const Caller without_capability{.creds = unprivileged, .fs = task.fs(), .task = &task};
+    files.texts.emplace(
+        "oom write -600 unprivileged",
+        write_through_inode(without_capability, task, "/proc/self/oom_score_adj", "-600"));
+    files.texts.emplace(
+        "oom write 300 unprivileged",
+        write_through_inode(without_capability, task, "/proc/self/oom_score_adj", "300"));
+    files.texts.emplace("oom after writes", read_whole(task, "/proc/self/oom_score_adj"));
+    files.texts.emplace("oom_score", read_whole(task, "/proc/self/oom_score"));
+    files.texts.emplace("cgroup", read_whole(task, "/proc/self/cgroup"));
+    files.texts.emplace("fdinfo", list_directory(task, "/proc/self/fdinfo"));
+    files.texts.emplace("smaps", read_whole(task, "/proc/self/smaps"));
+
+    // A file Linux has and ward lacks is a compatibility gap.
+    files.texts.emplace("missing file", read_whole(task, "/proc/self/no_such_file"));
+    std::string gaps;
+    for (const compat::GapRecord& record : task.kernel().gaps().records()) {
+      gaps += record.detail + "\n";
+    }
+    files.texts.emplace("gaps", gaps);
     // Ends the leader; the worker ends when its fiber first runs.
     return Errno{ECANCELED};
   };
@@ -617,10 +669,47 @@ TEST_F(ProcfsLiveProcessTest, TaskListsBothThreads) {
   EXPECT_EQ(fields[35 - 3], "1") << "a waiting thread's wchan";
 
   EXPECT_EQ(text("worker comm"), "worker\n");
-  EXPECT_NE(text("worker status").find(fmt::format("Tgid:\t1\nPid:\t{}\n", files_->worker_tid)),
+  EXPECT_NE(text("worker status").find("\nTgid:\t1\n"), std::string::npos) << text("worker status");
+  EXPECT_NE(text("worker status").find(fmt::format("\nPid:\t{}\n", files_->worker_tid)),
             std::string::npos)
       << text("worker status");
   expect_errno(files_->texts.at("missing thread"), ENOENT);
+}
+
+TEST_F(ProcfsLiveProcessTest, CommWriteSetsName) {
+  EXPECT_EQ(text("comm write"), "21");
+  EXPECT_EQ(text("comm after write"), "a-name-longer-t\n");
+  EXPECT_EQ(text("worker comm write"), "3") << "the whole count, past the NUL";
+  EXPECT_EQ(text("worker comm after write"), "w\n");
+}
+
+TEST_F(ProcfsLiveProcessTest, OomScoreAdjWrites) {
+  EXPECT_EQ(text("oom write -500"), "6");
+  expect_errno(files_->texts.at("oom write 1001"), EINVAL);
+  expect_errno(files_->texts.at("oom write junk"), EINVAL);
+  // Root set -500, which became the minimum for writers without
+  // CAP_SYS_RESOURCE.
+  expect_errno(files_->texts.at("oom write -600 unprivileged"), EACCES);
+  EXPECT_EQ(text("oom write 300 unprivileged"), "3");
+  EXPECT_EQ(text("oom after writes"), "300\n");
+  const std::string& score = text("oom_score");
+  ASSERT_FALSE(score.empty());
+  EXPECT_EQ(score.back(), '\n');
+  EXPECT_GT(std::stoi(score), 666) << "a positive adj raises the score";
+}
+
+TEST_F(ProcfsLiveProcessTest, CgroupFdinfoAndSmaps) {
+  EXPECT_EQ(text("cgroup"), "0::/\n");
+  EXPECT_EQ(text("fdinfo"), "");
+  const std::string& smaps = text("smaps");
+  EXPECT_NE(smaps.find("[stack]\nSize:                 64 kB\n"), std::string::npos) << smaps;
+  EXPECT_NE(smaps.find("\nVmFlags: "), std::string::npos) << smaps;
+}
+
+TEST_F(ProcfsLiveProcessTest, MissingFileIsGap) {
+  expect_errno(files_->texts.at("missing file"), ENOENT);
+  EXPECT_NE(text("gaps").find("missing file /proc/<pid>/no_such_file\n"), std::string::npos)
+      << text("gaps");
 }
 
 }  // namespace

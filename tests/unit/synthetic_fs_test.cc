@@ -210,7 +210,49 @@ TEST_F(SyntheticFsTest, SysCpuFilesComeFromTheHost) {
     auto st = sandbox_.walk(path)->dentry->inode().stat();
     EXPECT_EQ(st->st_size, 4096) << path;
   }
-  expect_errno(sandbox_.walk("/sys/devices/system/cpu/cpu0"), ENOENT, "cpu0");
+  const std::string core_id = "/sys/devices/system/cpu/cpu0/topology/core_id";
+  auto host_core_id = read_host_file(core_id.c_str());
+  if (host_core_id.ok()) {
+    EXPECT_EQ(read_all(core_id), *host_core_id);
+  }
+  expect_errno(sandbox_.walk("/sys/devices/system/cpu/cpu0/cpufreq"), ENOENT, "cpufreq");
+}
+
+TEST_F(SyntheticFsTest, SysCgroupRootHasNoLimits) {
+  EXPECT_EQ(read_all("/sys/fs/cgroup/cgroup.controllers"), "cpu memory\n");
+  EXPECT_EQ(read_all("/sys/fs/cgroup/cpu.max"), "max 100000\n");
+  EXPECT_EQ(read_all("/sys/fs/cgroup/memory.max"), "max\n");
+  // Without a kernel there are no processes to list.
+  EXPECT_EQ(read_all("/sys/fs/cgroup/cgroup.procs"), "");
+  expect_errno(open("/sys/fs/cgroup/cpu.max", O_WRONLY), EROFS, "write cpu.max");
+}
+
+TEST_F(SyntheticFsTest, SysMemoryFilesComeFromTheHost) {
+  for (const char* path :
+       {"/sys/kernel/mm/transparent_hugepage/enabled", "/sys/devices/system/node/online",
+        "/sys/devices/system/node/node0/cpulist"}) {
+    auto host = read_host_file(path);
+    if (!host.ok()) {
+      continue;  // a host without THP or NUMA nodes
+    }
+    EXPECT_EQ(read_all(path), *host) << path;
+  }
+}
+
+TEST_F(SyntheticFsTest, ProcSysSettings) {
+  EXPECT_EQ(read_all("/proc/sys/kernel/ngroups_max"), "65536\n");
+  EXPECT_EQ(read_all("/proc/sys/kernel/cap_last_cap"), "40\n");
+  EXPECT_EQ(read_all("/proc/sys/kernel/overflowuid"), "65534\n");
+  EXPECT_EQ(read_all("/proc/sys/kernel/domainname"), "(none)\n");
+  EXPECT_EQ(read_all("/proc/sys/vm/mmap_min_addr"), "65536\n");
+  EXPECT_EQ(read_all("/proc/sys/fs/nr_open"), "1048576\n");
+  // boot_id stays, uuid changes with every open.
+  EXPECT_EQ(read_all("/proc/sys/kernel/random/boot_id"),
+            read_all("/proc/sys/kernel/random/boot_id"));
+  EXPECT_NE(read_all("/proc/sys/kernel/random/uuid"), read_all("/proc/sys/kernel/random/uuid"));
+  expect_errno(sandbox_.walk("/proc/sys/kernel/no_such_setting"), ENOENT, "missing setting");
+  auto uptime = read_all("/proc/uptime");
+  EXPECT_NE(uptime.find(' '), std::string::npos) << uptime;
 }
 
 }  // namespace
