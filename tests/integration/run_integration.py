@@ -785,6 +785,59 @@ def case_shm_in_memory(case):
         raise CaseFailed(f"the sandbox's write reached the host's {host_path}")
 
 
+# Tools that read /proc and /sys. Values that change between runs (times,
+# memory use, pids) are checked for form; CPU counts match native.
+
+
+def case_proc_nproc(case):
+    expect_same_as_native(case, ["nproc"])
+
+
+def case_proc_python_cpus(case):
+    script = "import os\nprint(os.cpu_count(), sorted(os.sched_getaffinity(0)))\n"
+    expect_same_as_native(case, [PYTHON, "-c", script])
+
+
+def case_proc_cpuinfo(case):
+    # The clock rate of each CPU changes from one read to the next.
+    def without_clock_rate(data):
+        return [line for line in decode(data).splitlines() if not line.startswith("cpu MHz")]
+
+    expect_same_as_native(case, ["cat", "/proc/cpuinfo"], filter_output=without_clock_rate)
+
+
+def expect_ward_lines(case, argv, *fragments):
+    """Runs argv under ward and requires exit 0 and each fragment in stdout."""
+    result = case.run_ward(argv)
+    expect_status(result, "exit 0")
+    output = decode(result.stdout)
+    for fragment in fragments:
+        if fragment not in output:
+            raise CaseFailed(f"expected {fragment!r} in the output\n{describe(result)}")
+    return output
+
+
+def case_proc_self_files(case):
+    expect_ward_lines(case, ["cat", "/proc/self/status"], "Name:\tcat\n", "\nPPid:\t0\n")
+    expect_ward_lines(case, ["cat", "/proc/self/maps"], "[stack]\n", "/usr/bin/cat\n")
+    output = expect_ward_lines(case, ["ls", "-l", "/proc/self/fd"], " 0 -> ", " 3 -> /proc/")
+    if "/proc/1/fd" not in output:
+        raise CaseFailed(f"ls did not read its own fd directory as pid 1:\n{output}")
+
+
+def case_proc_ps(case):
+    output = expect_ward_lines(case, ["ps", "-ef"], "UID", "ps -ef")
+    # Only the sandbox's one process exists, with its virtual pid.
+    lines = output.splitlines()
+    if len(lines) != 2 or lines[1].split()[1] != "1":
+        raise CaseFailed(f"ps -ef listed more than the sandbox's process:\n{output}")
+
+
+def case_proc_free_uptime(case):
+    expect_ward_lines(case, ["free"], "Mem:", "Swap:")
+    expect_ward_lines(case, ["uptime"], "up 0 min", "load average:")
+
+
 def case_erofs_writes(case):
     if not case.erofs_program:
         raise CaseFailed("--erofs-program is required for this case")
