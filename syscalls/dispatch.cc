@@ -40,17 +40,37 @@ GuestMemoryReader strace_reader(kernel::Task& task) {
   };
 }
 
+// Syscalls ward leaves out on purpose, with what programs do without them.
+struct ByDesignGap {
+  std::string_view syscall;
+  std::string_view fallback;
+};
+constexpr ByDesignGap kByDesignGaps[] = {
+    {"rseq", "glibc 2.35 and later run without restartable sequences when rseq fails at thread "
+             "start, and sched_getcpu then makes a getcpu call"},
+    {"io_uring_setup", "programs that probe for io_uring (liburing users, libuv 1.45 and later) "
+                       "fall back to epoll or a thread pool"},
+};
+
 // Returns ENOSYS for a syscall ward does not implement, recording the gap
 // and logging it once per program.
 Result<int64_t> missing_syscall(kernel::Task& task, const SyscallEntry* entry,
                                 const SyscallArgs& args) {
-  std::string name = entry != nullptr ? std::string(entry->name)
-                                      : "syscall_" + std::to_string(args.number);
-  const std::string& program = task.thread_group().exe_path();
-  if (task.kernel().gaps().record(name, "", program)) {
-    task.log(spdlog::level::warn, "unsupported syscall {} ({}): returning ENOSYS", name,
-             entry != nullptr ? entry->note : "not a Linux x86_64 syscall number");
+  if (entry == nullptr) {
+    const std::string number = "syscall " + std::to_string(args.number);
+    record_gap(task, compat::GapKind::kSyscall, number, ENOSYS,
+               "not a Linux x86_64 syscall number");
+    return Errno{ENOSYS};
   }
+  for (const ByDesignGap& gap : kByDesignGaps) {
+    if (gap.syscall == entry->name) {
+      record_gap(task, compat::GapKind::kByDesign, "", ENOSYS, gap.fallback);
+      return Errno{ENOSYS};
+    }
+  }
+  // The table's default note adds nothing to the gap's own hint.
+  const std::string_view note = entry->note == "not implemented" ? "" : entry->note;
+  record_gap(task, compat::GapKind::kSyscall, "", ENOSYS, note);
   return Errno{ENOSYS};
 }
 
@@ -80,7 +100,9 @@ void fault_int80(kernel::Task& task, platform::Registers& regs) {
   regs.rip -= kInt80Bytes.size();
   regs.rax = regs.orig_rax;
   task.set_syscall_name("int 0x80");
-  record_gap(task, "i386 system call");
+  record_gap(task, compat::GapKind::kSyscall, "i386 system call", std::nullopt,
+             "the process gets SIGSEGV, as on Linux without IA32 emulation");
+  finish_gap_call(task, std::nullopt);
   task.set_syscall_name({});
   task.force_signal(kernel::kernel_siginfo(SIGSEGV));
 }
@@ -132,9 +154,12 @@ void run_syscall(kernel::Task& task) {
     }
   }
 
+  const mm::MemoryManager* image_before = task.mm_ref().get();
   Result<int64_t> result = (entry != nullptr && entry->handler != nullptr)
                                ? entry->handler(task, args)
                                : missing_syscall(task, entry, args);
+  finish_gap_call(task, result.ok() ? 0 : result.error().value,
+                  task.has_context() && task.mm_ref().get() == image_before);
 
   if (tracing) {
     int64_t raw_result = result.ok() ? *result : -static_cast<int64_t>(result.error().value);

@@ -11,6 +11,7 @@
 #include "sentry/vfs/locks.h"
 #include "sentry/vfs/task_paths.h"
 #include "syscalls/args.h"
+#include "syscalls/gaps.h"
 #include "syscalls/handlers_file.h"
 
 namespace ward::syscalls {
@@ -270,7 +271,7 @@ Result<int64_t> sys_ioctl(kernel::Task& task, const SyscallArgs& args) {
       // NOTE: no ward file can send SIGIO yet; Linux answers ENOTTY for a
       // file without that ability.
       if (file->stream()) {
-        task.log(spdlog::level::warn, "FIOASYNC on a stream is not supported");
+        record_ioctl_gap(task, request, ENOTTY);
       }
       return Errno{ENOTTY};
     }

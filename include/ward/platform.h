@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -84,6 +85,11 @@ class Context {
   // The host thread id, for logs and for reading the thread's CPU times
   // and state from the host's /proc. Never a guest-visible id.
   virtual pid_t host_tid() const = 0;
+
+  // The host thread id for an unwinder that reads the stopped thread
+  // through ptrace (libunwind-ptrace), when this platform traces its
+  // threads with ptrace and the thread is stopped; nullopt otherwise.
+  virtual std::optional<pid_t> host_tid_for_unwinding() const { return std::nullopt; }
 };
 
 // One guest address space, realised as one stub host process.

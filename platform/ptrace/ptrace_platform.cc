@@ -220,6 +220,15 @@ Result<void> PtraceContext::resume() {
   return ok();
 }
 
+std::optional<pid_t> PtraceContext::host_tid_for_unwinding() const {
+  // Only a stopped thread can be read; its host registers are still those
+  // of the stop, since changes to regs_ reach the host at resume().
+  if (state_ != State::kStopped) {
+    return std::nullopt;
+  }
+  return tid_;
+}
+
 void PtraceContext::interrupt() {
   if (state_ == State::kRunning) {
     ptrace(PTRACE_INTERRUPT, tid_, nullptr, nullptr);

@@ -34,6 +34,7 @@ class PtraceContext final : public Context {
   void kill() override;
   void set_listener(StopListener* listener) override { listener_ = listener; }
   pid_t host_tid() const override { return tid_; }
+  std::optional<pid_t> host_tid_for_unwinding() const override;
 
   // Takes one waitpid status of this thread and reports the stop it means.
   void handle_status(int status);

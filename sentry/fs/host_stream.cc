@@ -12,8 +12,11 @@
 #include <array>
 #include <string>
 
+#include "compat/ioctl_names.h"
+#include "sentry/kernel/kernel.h"
 #include "sentry/kernel/scheduler.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/thread_group.h"
 #include "sentry/vfs/caller.h"
 #include "sentry/vfs/mount.h"
 
@@ -329,6 +332,24 @@ kernel::WaitQueue* HostStreamFile::wait_queue() {
   return &watch_->queue();
 }
 
+namespace {
+
+// Records a terminal request that ward does not pass to the host terminal.
+void record_terminal_ioctl_gap(kernel::Task& task, uint32_t request) {
+  const std::string name = compat::describe_ioctl_request(request);
+  if (task.kernel().gaps().record(compat::GapHit{.kind = compat::GapKind::kIoctl,
+                                                 .syscall = task.syscall_name(),
+                                                 .detail = name,
+                                                 .program = task.thread_group().exe_path(),
+                                                 .pid = task.pid(),
+                                                 .tid = task.tid(),
+                                                 .error = ENOTTY})) {
+    task.log(spdlog::level::warn, "unsupported: terminal ioctl {}", name);
+  }
+}
+
+}  // namespace
+
 Result<int64_t> HostStreamFile::ioctl(kernel::Task& task, uint32_t request, GuestAddr arg) {
   switch (request) {
     case kFionread: {
@@ -366,7 +387,7 @@ Result<int64_t> HostStreamFile::ioctl(kernel::Task& task, uint32_t request, Gues
       // are not passed to the host terminal yet; ENOTTY is what Linux
       // returns for a request a terminal does not know.
       if (terminal_) {
-        task.log(spdlog::level::warn, "terminal ioctl {:#x} is not supported", request);
+        record_terminal_ioctl_gap(task, request);
       }
       return Errno{ENOTTY};
   }

@@ -69,7 +69,13 @@ Result<struct stat> host_fstat(int fd) {
 // Records that the guest tried to open a host FIFO, which ward rejects.
 void record_host_fifo_rejection(kernel::Task& task) {
   constexpr std::string_view kDetail = "open of a host FIFO";
-  if (task.kernel().gaps().record(task.syscall_name(), kDetail, task.thread_group().exe_path())) {
+  if (task.kernel().gaps().record(compat::GapHit{.kind = compat::GapKind::kFileType,
+                                                 .syscall = task.syscall_name(),
+                                                 .detail = kDetail,
+                                                 .program = task.thread_group().exe_path(),
+                                                 .pid = task.pid(),
+                                                 .tid = task.tid(),
+                                                 .error = EACCES})) {
     task.log(spdlog::level::warn, "unsupported: {}", kDetail);
   }
 }
