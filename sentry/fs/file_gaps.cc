@@ -13,7 +13,13 @@ void record_missing_file(const Caller& caller, std::string_view path) {
   kernel::Task& task = *caller.task;
   std::string detail(kMissingFileGap);
   detail += path;
-  if (task.kernel().gaps().record(task.syscall_name(), detail, task.thread_group().exe_path())) {
+  if (task.kernel().gaps().record(compat::GapHit{.kind = compat::GapKind::kProcFile,
+                                                 .syscall = task.syscall_name(),
+                                                 .detail = detail,
+                                                 .program = task.thread_group().exe_path(),
+                                                 .pid = task.pid(),
+                                                 .tid = task.tid(),
+                                                 .error = ENOENT})) {
     task.log(spdlog::level::warn, "unsupported: {}", detail);
   }
 }
