@@ -10,4 +10,5 @@
 #include "syscalls/handlers_poll.h"
 #include "syscalls/handlers_process.h"
 #include "syscalls/handlers_seccomp.h"
+#include "syscalls/handlers_socket.h"
 #include "syscalls/handlers_timer.h"

@@ -7,11 +7,13 @@
 #include <vector>
 
 #include "sentry/kernel/task.h"
+#include "sentry/net/socket.h"
 #include "sentry/vfs/file.h"
 #include "sentry/vfs/task_io.h"
 #include "sentry/vfs/task_paths.h"
 #include "syscalls/args.h"
 #include "syscalls/handlers_file.h"
+#include "syscalls/handlers_socket.h"
 
 namespace ward::syscalls {
 namespace {
@@ -75,6 +77,10 @@ Result<int64_t> transfer(kernel::Task& task, FileRef file, Direction direction, 
   }
   TRY(verify_area(*file, offset, count));
   const std::vector<GuestSegment> segments{{buffer, std::min<uint64_t>(count, vfs::kMaxRwCount)}};
+  if (net::Socket* socket = net::as_socket(*file)) {
+    return direction == Direction::kRead ? socket_read(task, *socket, segments)
+                                         : socket_write(task, *socket, segments);
+  }
   const size_t done = direction == Direction::kRead
                           ? TRY(vfs::read_to_guest(task, *file, segments, offset))
                           : TRY(vfs::write_from_guest(task, *file, segments, offset));
@@ -86,6 +92,10 @@ Result<int64_t> vector_transfer(kernel::Task& task, FileRef file, Direction dire
                                 GuestAddr iov, uint64_t iov_count, std::optional<int64_t> offset,
                                 uint32_t rw_flags) {
   const std::vector<GuestSegment> segments = TRY(vfs::import_iovecs(task, iov, iov_count));
+  if (net::Socket* socket = net::as_socket(*file); socket != nullptr && rw_flags == 0) {
+    return direction == Direction::kRead ? socket_read(task, *socket, segments)
+                                         : socket_write(task, *socket, segments);
+  }
   const size_t total = total_length(segments);
   if (total == 0) {
     return 0;

@@ -25,6 +25,10 @@ namespace ward::vfs {
 class MountNamespace;
 }
 
+namespace ward::net {
+class UnixNamespace;
+}
+
 namespace ward::kernel {
 
 struct KernelOptions {
@@ -78,6 +82,9 @@ class Kernel {
   vfs::MountNamespace& mounts() { return *mounts_; }
   const std::shared_ptr<vfs::MountNamespace>& mounts_ref() const { return mounts_; }
   void set_mounts(std::shared_ptr<vfs::MountNamespace> mounts) { mounts_ = std::move(mounts); }
+
+  // The sandbox's AF_UNIX names, which sentry/net makes on first use.
+  std::shared_ptr<net::UnixNamespace>& unix_namespace() { return unix_namespace_; }
 
   void set_syscall_dispatcher(SyscallDispatcher dispatcher) { dispatcher_ = dispatcher; }
   void dispatch_syscall(Task& task) { dispatcher_(task); }
@@ -144,6 +151,7 @@ class Kernel {
   compat::GapRecorder gaps_;
   FutexTable futexes_;
   std::shared_ptr<vfs::MountNamespace> mounts_;
+  std::shared_ptr<net::UnixNamespace> unix_namespace_;
   SyscallDispatcher dispatcher_ = nullptr;
 
   std::map<pid_t, std::unique_ptr<Task>> tasks_;

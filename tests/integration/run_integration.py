@@ -383,6 +383,55 @@ def case_python_asyncio(case):
         raise CaseFailed(f"the native run printed {native.stdout!r}, not the child's output")
 
 
+# A socketpair echo across fork: a child upper-cases what the parent
+# sends until the parent shuts down its sending half.
+def case_python_socketpair_echo(case):
+    script = (
+        "import os, socket\n"
+        "a, b = socket.socketpair()\n"
+        "if os.fork() == 0:\n"
+        "    a.close()\n"
+        "    while data := b.recv(1024):\n"
+        "        b.sendall(data.upper())\n"
+        "    os._exit(0)\n"
+        "b.close()\n"
+        "for word in [b'one', b'two', b'x' * 100000]:\n"
+        "    a.sendall(word)\n"
+        "    got = b''\n"
+        "    while len(got) < len(word):\n"
+        "        got += a.recv(65536)\n"
+        "    print(len(got), got[:5])\n"
+        "a.shutdown(socket.SHUT_WR)\n"
+        "print(a.recv(10), os.wait()[1])"
+    )
+    native, _ = expect_same_as_native(case, [PYTHON, "-c", script])
+    if not native.stdout.endswith(b"b'' 0\n"):
+        raise CaseFailed(f"the native run printed {native.stdout!r}, not the child's echo")
+
+
+# multiprocessing with a Pipe (a socketpair) and a Queue between two
+# processes.
+def case_python_multiprocessing(case):
+    script = (
+        "import multiprocessing as mp\n"
+        "def child(conn, queue):\n"
+        "    conn.send(conn.recv() * 2)\n"
+        "    queue.put([1, 2, 3])\n"
+        "if __name__ == '__main__':\n"
+        "    parent, other = mp.Pipe()\n"
+        "    queue = mp.Queue()\n"
+        "    process = mp.Process(target=child, args=(other, queue))\n"
+        "    process.start()\n"
+        "    parent.send(21)\n"
+        "    print(parent.recv(), queue.get(timeout=20))\n"
+        "    process.join()\n"
+        "    print(process.exitcode)"
+    )
+    native, _ = expect_same_as_native(case, [PYTHON, "-c", script])
+    if native.stdout != b"42 [1, 2, 3]\n0\n":
+        raise CaseFailed(f"the native run printed {native.stdout!r}, not the child's replies")
+
+
 # The selectors module's EpollSelector with pipes, an eventfd written by a
 # thread and a child's output: epoll and eventfd through a real runtime,
 # without the sockets that asyncio needs.
