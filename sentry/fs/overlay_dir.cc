@@ -125,27 +125,7 @@ Result<std::vector<MergedEntry>> OverlayInode::list_merged(const Caller& caller)
 
 OverlayDirectoryFile::OverlayDirectoryFile(VirtualDentry location, uint32_t flags,
                                            std::shared_ptr<OverlayInode> inode)
-    : FileDescription(std::move(location), flags), inode_(std::move(inode)) {}
-
-Result<size_t> OverlayDirectoryFile::read(std::span<std::byte>, std::optional<int64_t>) {
-  return Errno{EISDIR};
-}
-
-Result<int64_t> OverlayDirectoryFile::seek(int64_t offset, int whence) {
-  int64_t target = offset;
-  if (whence == SEEK_CUR) {
-    if (__builtin_add_overflow(this->offset(), offset, &target)) {
-      return Errno{EINVAL};
-    }
-  } else if (whence != SEEK_SET) {
-    return Errno{EINVAL};
-  }
-  if (target < 0) {
-    return Errno{EINVAL};
-  }
-  set_offset(target);
-  return target;
-}
+    : DirectoryFile(std::move(location), flags), inode_(std::move(inode)) {}
 
 Result<void> OverlayDirectoryFile::take_snapshot(const Caller& caller) {
   std::vector<MergedEntry> entries;

@@ -10,19 +10,14 @@
 #include <vector>
 
 #include "sentry/fs/overlay.h"
-#include "sentry/vfs/file.h"
+#include "sentry/vfs/directory_file.h"
 
 namespace ward::vfs {
 
-class OverlayDirectoryFile final : public FileDescription {
+class OverlayDirectoryFile final : public DirectoryFile {
  public:
   OverlayDirectoryFile(VirtualDentry location, uint32_t flags, std::shared_ptr<OverlayInode> inode);
 
-  // A directory reads as EISDIR, as Linux's generic_read_dir.
-  Result<size_t> read(std::span<std::byte> buffer, std::optional<int64_t> offset) override;
-  // SEEK_SET and SEEK_CUR to a position of the listing; EINVAL for another
-  // whence or a negative position, as Linux's ovl_dir_llseek.
-  Result<int64_t> seek(int64_t offset, int whence) override;
   Result<void> iterate_dir(const Caller& caller, DirentSink& sink) override;
 
  private:

@@ -9,6 +9,7 @@
 
 #include "sentry/vfs/caller.h"
 #include "sentry/vfs/dentry.h"
+#include "sentry/vfs/directory_file.h"
 #include "sentry/vfs/fs_context.h"
 #include "sentry/vfs/mount.h"
 #include "ward/unique_fd.h"
@@ -18,23 +19,9 @@ namespace {
 
 // The open file of a synthetic directory. Its offset is an entry index:
 // 0 is ".", 1 is "..", then the entries in order.
-class SyntheticDirectoryFile final : public FileDescription {
+class SyntheticDirectoryFile final : public DirectoryFile {
  public:
-  using FileDescription::FileDescription;
-
-  Result<size_t> read(std::span<std::byte>, std::optional<int64_t>) override {
-    return Errno{EISDIR};
-  }
-
-  // Linux's dcache_dir_lseek: SEEK_SET and SEEK_CUR only.
-  Result<int64_t> seek(int64_t offset, int whence) override {
-    if (whence != SEEK_SET && whence != SEEK_CUR) {
-      return Errno{EINVAL};
-    }
-    const int64_t target = TRY(compute_seek(this->offset(), 0, offset, whence));
-    set_offset(target);
-    return target;
-  }
+  using DirectoryFile::DirectoryFile;
 
   Result<void> iterate_dir(const Caller& caller, DirentSink& sink) override {
     auto& directory = static_cast<SyntheticDirectory&>(inode());

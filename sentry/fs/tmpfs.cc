@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "sentry/fs/tmpfs_inode.h"
+#include "sentry/vfs/directory_file.h"
 
 namespace ward::vfs {
 namespace {
@@ -25,23 +26,9 @@ constexpr uint32_t kMaxLinks = 0xffffffff;
 // The open file of a tmpfs directory. Its offset is a cookie: 0 and 1 are
 // "." and "..", any other the cookie of the next entry to list, so a
 // listing continues correctly while entries come and go.
-class TmpfsDirectoryFile final : public FileDescription {
+class TmpfsDirectoryFile final : public DirectoryFile {
  public:
-  using FileDescription::FileDescription;
-
-  Result<size_t> read(std::span<std::byte>, std::optional<int64_t>) override {
-    return Errno{EISDIR};
-  }
-
-  // SEEK_SET and SEEK_CUR only, as Linux's offset_dir_llseek.
-  Result<int64_t> seek(int64_t offset, int whence) override {
-    if (whence != SEEK_SET && whence != SEEK_CUR) {
-      return Errno{EINVAL};
-    }
-    const int64_t target = TRY(compute_seek(this->offset(), 0, offset, whence));
-    set_offset(target);
-    return target;
-  }
+  using DirectoryFile::DirectoryFile;
 
   Result<void> iterate_dir(const Caller&, DirentSink& sink) override {
     auto& directory = static_cast<TmpfsDirectory&>(inode());
