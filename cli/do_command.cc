@@ -1,4 +1,5 @@
 // ward do: run one program in a fresh sandbox and exit with its status.
+// run_sandbox() is the run itself, shared with `ward compat`.
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -9,10 +10,12 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "cli/do_options.h"
 #include "cli/options.h"
+#include "cli/sandbox_run.h"
 #include "platform/ptrace/ptrace_platform.h"
 #include "sentry/fs/host_stream.h"
 #include "sentry/fs/sandbox_mounts.h"
@@ -32,8 +35,6 @@ namespace {
 // them: 127 when it was not found, 126 when it was found but could not run.
 constexpr int kExitNotFound = 127;
 constexpr int kExitCannotRun = 126;
-// ward itself failed before the program could start.
-constexpr int kExitSandboxFailed = 125;
 
 std::vector<std::string> host_environment() {
   std::vector<std::string> variables;
@@ -134,7 +135,37 @@ std::string host_hostname() {
 
 }  // namespace
 
-int run_do(const GlobalOptions& global, const DoOptions& options) {
+std::variant<SandboxSetup, int> make_sandbox_setup(const DoOptions& options) {
+  SandboxSetup setup;
+  auto mounts = fs::make_sandbox_mounts(options.mounts);
+  if (!mounts.ok()) {
+    std::fprintf(stderr, "ward: cannot mount %s: %s\n", describe_mounts(options.mounts).c_str(),
+                 std::strerror(mounts.error().value));
+    return kExitSandboxFailed;
+  }
+  setup.mounts = std::move(*mounts);
+
+  setup.cwd = options.cwd;
+  if (setup.cwd.empty()) {
+    char buffer[PATH_MAX];
+    setup.cwd = getcwd(buffer, sizeof(buffer)) != nullptr ? buffer : "/";
+  }
+  setup.creds =
+      options.user ? credentials_for_user(*options.user) : kernel::host_process_credentials();
+  auto fs_context = vfs::make_fs_context(*setup.mounts, setup.creds, setup.cwd);
+  if (!fs_context.ok()) {
+    std::fprintf(stderr, "ward: %s: cannot use as the working directory: %s\n",
+                 setup.cwd.c_str(), std::strerror(fs_context.error().value));
+    return kExitSandboxFailed;
+  }
+  setup.fs = std::move(*fs_context);
+
+  setup.envp = guest_environment(options, setup.creds.effective_uid, host_environment());
+  setup.search_path = find_variable(setup.envp, "PATH");
+  return setup;
+}
+
+int run_sandbox(const GlobalOptions& global, const DoOptions& options, const SandboxHooks& hooks) {
   configure_logging(global, options.strace);
 
   // A guest that writes to a pipe whose reader has gone gets EPIPE from the
@@ -161,27 +192,13 @@ int run_do(const GlobalOptions& global, const DoOptions& options) {
   kernel::Kernel& sandbox = **kernel;
   syscalls::install_dispatcher(sandbox);
 
-  auto mounts = fs::make_sandbox_mounts(options.mounts);
-  if (!mounts.ok()) {
-    std::fprintf(stderr, "ward: cannot mount %s: %s\n", describe_mounts(options.mounts).c_str(),
-                 std::strerror(mounts.error().value));
-    return kExitSandboxFailed;
+  auto made = make_sandbox_setup(options);
+  if (const int* failed = std::get_if<int>(&made)) {
+    return *failed;
   }
-  sandbox.set_mounts(*mounts);
+  SandboxSetup& setup = std::get<SandboxSetup>(made);
+  sandbox.set_mounts(setup.mounts);
 
-  std::string cwd = options.cwd;
-  if (cwd.empty()) {
-    char buffer[PATH_MAX];
-    cwd = getcwd(buffer, sizeof(buffer)) != nullptr ? buffer : "/";
-  }
-  const kernel::Credentials creds =
-      options.user ? credentials_for_user(*options.user) : kernel::host_process_credentials();
-  auto fs_context = vfs::make_fs_context(**mounts, creds, cwd);
-  if (!fs_context.ok()) {
-    std::fprintf(stderr, "ward: %s: cannot use as the working directory: %s\n", cwd.c_str(),
-                 std::strerror(fs_context.error().value));
-    return kExitSandboxFailed;
-  }
   auto fdtable = stdio_fdtable(sandbox);
   if (!fdtable.ok()) {
     std::fprintf(stderr, "ward: cannot pass standard input and output to the sandbox: %s\n",
@@ -191,18 +208,18 @@ int run_do(const GlobalOptions& global, const DoOptions& options) {
   std::array<rlimit, RLIM_NLIMITS> limits = host_limits();
   (*fdtable)->set_max_fds(fd_limit(limits[RLIMIT_NOFILE]));
 
-  // The program searches its own PATH, as execvp in the guest would.
-  std::vector<std::string> envp =
-      guest_environment(options, creds.effective_uid, host_environment());
-  std::string search_path = find_variable(envp, "PATH");
-  loader::ExecRequest request{options.command.front(), options.command, envp};
+  if (hooks.before_start) {
+    hooks.before_start(setup);
+  }
 
+  // The program searches its own PATH, as execvp in the guest would.
+  loader::ExecRequest request{options.command.front(), options.command, setup.envp};
   kernel::InitProcess init{
-      .creds = creds,
+      .creds = setup.creds,
       .fdtable = std::move(*fdtable),
-      .fs = std::move(*fs_context),
+      .fs = setup.fs,
       .limits = limits,
-      .startup = [request, search_path](kernel::Task& task) -> Result<void> {
+      .startup = [request, search_path = setup.search_path](kernel::Task& task) -> Result<void> {
         Result<void> started = loader::execvp(task, request, search_path);
         if (!started.ok()) {
           task.kernel().set_init_start_error(started.error());
@@ -227,14 +244,21 @@ int run_do(const GlobalOptions& global, const DoOptions& options) {
   }
 
   spdlog::info("sandbox starting {}", request.path);
-  int wait_status = sandbox.run();
+  const SandboxEnd end{.wait_status = sandbox.run(), .start_error = sandbox.init_start_error()};
   forwarder->reset();
-  spdlog::info("sandbox stopped, status {:#x}", wait_status);
-
-  if (auto error = sandbox.init_start_error()) {
-    return report_start_failure(request.path, *error);
+  spdlog::info("sandbox stopped, status {:#x}", end.wait_status);
+  if (hooks.after_run) {
+    hooks.after_run(sandbox, end);
   }
-  return exit_status_for(request.path, wait_status);
+
+  if (end.start_error) {
+    return report_start_failure(request.path, *end.start_error);
+  }
+  return exit_status_for(request.path, end.wait_status);
+}
+
+int run_do(const GlobalOptions& global, const DoOptions& options) {
+  return run_sandbox(global, options, SandboxHooks{});
 }
 
 }  // namespace ward::cli

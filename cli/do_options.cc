@@ -8,6 +8,8 @@
 #include <limits>
 #include <sstream>
 
+#include "compat/report.h"
+
 namespace ward::cli {
 namespace {
 
@@ -241,7 +243,46 @@ std::string finish_do_options(DoOptions& options, const std::vector<std::string>
   return {};
 }
 
+void add_compat_options(CLI::App& command, CompatOptions& options) {
+  command
+      .add_option("--format", options.format,
+                  "Format of the report: text or markdown for people, json for tools (schema in "
+                  "docs/compat-report.md)")
+      ->check(checked_by(check_report_format))
+      ->type_name("text|json|markdown")
+      ->capture_default_str();
+  command
+      .add_option("--output", options.output,
+                  "File to write the report to, created or truncated before the program starts "
+                  "(default: standard error)")
+      ->check(checked_by(check_report_file))
+      ->type_name("FILE");
+  command.add_flag("--preflight", options.preflight_only,
+                   "Only check that the sandbox root has what the program needs to start (its "
+                   "loader, libraries and symbol versions); do not run it");
+}
+
 }  // namespace
+
+std::string check_report_format(std::string_view text) {
+  if (!compat::parse_report_format(text)) {
+    return "invalid report format " + in_quotes(text) + ": expected text, json or markdown";
+  }
+  return {};
+}
+
+std::string check_report_file(std::string_view text) {
+  if (text.empty()) {
+    return "invalid report file '': expected a file path";
+  }
+  // CLI11 takes the next argument as the value of an empty `--output=`,
+  // which would silently name a file "--" or "--format".
+  if (text.front() == '-') {
+    return "invalid report file " + in_quotes(text) +
+           ": starts with '-'; write ./NAME for a file whose name starts with a dash";
+  }
+  return {};
+}
 
 std::string parse_size(std::string_view text, uint64_t& size_bytes) {
   const std::string invalid = "invalid size " + in_quotes(text) + ": ";
@@ -438,6 +479,20 @@ std::variant<ParsedCommandLine, CommandLineExit> parse_command_line(
       "in memory");
   add_do_options(*do_command, parsed.do_options, binds, tmpfs_mounts, user, overlay, overlay_size);
 
+  CLI::App* compat_command = app.add_subcommand(
+      "compat",
+      "Run PROGRAM with ARGS as `ward do` runs it, its output and exit status unchanged, then "
+      "write a report of what ward lacks that it used: missing system calls, flags, ioctl "
+      "requests, socket features and /proc files, with guest call stacks, and whether the "
+      "sandbox root has the program's loader and libraries");
+  add_do_options(*compat_command, parsed.compat_options.run, binds, tmpfs_mounts, user, overlay,
+                 overlay_size);
+  add_compat_options(*compat_command, parsed.compat_options);
+  compat_command->footer(
+      "Exit status: the program's own, as with `ward do` (125 when ward fails before the program "
+      "starts or cannot write the report). With --preflight: 0 when preflight finds nothing that "
+      "stops the program from starting, 1 when it finds such a problem.");
+
   CLI::App* syscalls_command = app.add_subcommand(
       "syscalls", "Print every x86_64 system call with ward's support level and what is missing");
   syscalls_command->add_option("--format", parsed.syscalls_options.format, "markdown, json or csv")
@@ -466,16 +521,19 @@ std::variant<ParsedCommandLine, CommandLineExit> parse_command_line(
     parsed.syscalls_command = true;
     return parsed;
   }
-  if (!do_command->parsed()) {
+  if (!do_command->parsed() && !compat_command->parsed()) {
     return CommandLineExit{.exit_status = kExitUsage,
                            .message = "ward: a subcommand is required\n"};
   }
+  DoOptions& run_options =
+      compat_command->parsed() ? parsed.compat_options.run : parsed.do_options;
   if (std::string error =
-          finish_do_options(parsed.do_options, binds, tmpfs_mounts, user, overlay, overlay_size);
+          finish_do_options(run_options, binds, tmpfs_mounts, user, overlay, overlay_size);
       !error.empty()) {
     return CommandLineExit{.exit_status = kExitUsage, .message = "ward: " + error + "\n"};
   }
-  parsed.do_command = true;
+  parsed.do_command = do_command->parsed();
+  parsed.compat_command = compat_command->parsed();
   return parsed;
 }
 

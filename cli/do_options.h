@@ -1,4 +1,4 @@
-// ward's command line: the options of ward and `ward do`, their checks, and
+// ward's command line: the options of ward, `ward do` and `ward compat`, their checks, and
 // the environment and credentials they give the sandbox's first process.
 // Kept apart from main() so that unit tests can parse command lines.
 #pragma once
@@ -29,13 +29,17 @@ std::string check_hostname(std::string_view text);
 std::string check_env_assignment(std::string_view text);
 std::string check_env_name(std::string_view text);
 std::string check_guest_directory(std::string_view text);
+std::string check_report_format(std::string_view text);
+std::string check_report_file(std::string_view text);
 
 // A command line to run: the global options and the options of the
-// subcommand given, `ward do` or `ward syscalls`.
+// subcommand given, `ward do`, `ward compat` or `ward syscalls`.
 struct ParsedCommandLine {
   GlobalOptions global;
   DoOptions do_options;
   bool do_command = false;
+  CompatOptions compat_options;
+  bool compat_command = false;
   SyscallsOptions syscalls_options;
   bool syscalls_command = false;
 };

@@ -19,5 +19,8 @@ int main(int argc, char** argv) {
   if (command_line.syscalls_command) {
     return ward::cli::run_syscalls(command_line.syscalls_options);
   }
+  if (command_line.compat_command) {
+    return ward::cli::run_compat(command_line.global, command_line.compat_options);
+  }
   return ward::cli::run_do(command_line.global, command_line.do_options);
 }

@@ -37,6 +37,13 @@ struct DoOptions {
   vfs::SandboxMountConfig mounts;
 };
 
+struct CompatOptions {
+  DoOptions run;                // how the program runs, as `ward do` takes it
+  std::string format = "text";  // text, json or markdown
+  std::string output;           // the report's file; empty: standard error
+  bool preflight_only = false;  // check the program without running it
+};
+
 struct SyscallsOptions {
   std::string format = "markdown";  // markdown, json or csv
 };
@@ -46,6 +53,11 @@ int run_syscalls(const SyscallsOptions& options);
 
 // Runs `ward do`; returns ward's exit status.
 int run_do(const GlobalOptions& global, const DoOptions& options);
+
+// Runs `ward compat`; returns the program's exit status as `ward do` does,
+// or with --preflight 0 when preflight finds nothing that stops the
+// program from starting and 1 when it does.
+int run_compat(const GlobalOptions& global, const CompatOptions& options);
 
 // Sends spdlog output where the global options say.
 void configure_logging(const GlobalOptions& global, bool strace);

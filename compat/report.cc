@@ -49,6 +49,17 @@ std::string gap_title(const GapRecord& gap) {
   return gap.detail.empty() ? gap.syscall : fmt::format("{} {}", gap.syscall, gap.detail);
 }
 
+bool is_by_design(const GapRecord& gap) { return gap.kind == GapKind::kByDesign; }
+
+// The titles of the gaps at `indexes`, comma-separated.
+std::string join_titles(const CompatReport& report, const std::vector<size_t>& indexes) {
+  std::vector<std::string> titles;
+  for (size_t index : indexes) {
+    titles.push_back(gap_title(report.gaps[index]));
+  }
+  return fmt::format("{}", fmt::join(titles, ", "));
+}
+
 bool program_failed(const RunOutcome& run) {
   if (run.start_error.has_value()) {
     return true;
@@ -152,17 +163,22 @@ void append_text_preflight(std::string& out, const PreflightReport& preflight) {
   }
 }
 
-std::string render_text(const CompatReport& report) {
-  const Verdict verdict = judge(report);
-  std::string out;
-  out += fmt::format("ward compat: {}\n", fmt::join(report.run.command, " "));
-  out += fmt::format("verdict: {}\n", verdict.summary);
-  if (!report.gaps.empty()) {
-    out += fmt::format("\ngaps ({}, most frequent first):\n", report.gaps.size());
-  }
+// The indexes of the gaps that count against the verdict, in report order.
+std::vector<size_t> counted_gaps(const CompatReport& report) {
+  std::vector<size_t> counted;
   for (size_t i = 0; i < report.gaps.size(); ++i) {
-    const GapRecord& gap = report.gaps[i];
-    out += fmt::format("{:>3}. {} [{}] x{}, errno {}, pid {}, {}\n", i + 1, gap_title(gap),
+    if (!is_by_design(report.gaps[i])) {
+      counted.push_back(i);
+    }
+  }
+  return counted;
+}
+
+void append_text_gaps(std::string& out, const CompatReport& report,
+                      const std::vector<size_t>& indexes) {
+  for (size_t n = 0; n < indexes.size(); ++n) {
+    const GapRecord& gap = report.gaps[indexes[n]];
+    out += fmt::format("{:>3}. {} [{}] x{}, errno {}, pid {}, {}\n", n + 1, gap_title(gap),
                        gap_kind_name(gap.kind), gap.count, describe_error(gap.error),
                        fmt::join(gap.pids, ","), gap.program);
     out += fmt::format("     hint: {}\n", gap_hint(gap));
@@ -173,6 +189,23 @@ std::string render_text(const CompatReport& report) {
       }
     }
   }
+}
+
+std::string render_text(const CompatReport& report) {
+  const Verdict verdict = judge(report);
+  const std::vector<size_t> counted = counted_gaps(report);
+  std::string out;
+  out += fmt::format("ward compat: {}\n", fmt::join(report.run.command, " "));
+  out += fmt::format("verdict: {}\n", verdict.summary);
+  if (!counted.empty()) {
+    out += fmt::format("\ngaps ({}, most frequent first):\n", counted.size());
+    append_text_gaps(out, report, counted);
+  }
+  if (!verdict.by_design_gaps.empty()) {
+    out += fmt::format("\nleft out by design ({}, not counted in the verdict):\n",
+                       verdict.by_design_gaps.size());
+    append_text_gaps(out, report, verdict.by_design_gaps);
+  }
   if (report.preflight.has_value()) {
     out += "\n";
     append_text_preflight(out, *report.preflight);
@@ -180,31 +213,42 @@ std::string render_text(const CompatReport& report) {
   return out;
 }
 
+void append_markdown_gaps(std::string& out, const CompatReport& report,
+                          const std::vector<size_t>& indexes) {
+  out += "| # | gap | kind | count | errno | pids | program |\n";
+  out += "|---|---|---|---|---|---|---|\n";
+  for (size_t n = 0; n < indexes.size(); ++n) {
+    const GapRecord& gap = report.gaps[indexes[n]];
+    out += fmt::format("| {} | `{}` | {} | {} | {} | {} | `{}` |\n", n + 1, gap_title(gap),
+                       gap_kind_name(gap.kind), gap.count, describe_error(gap.error),
+                       fmt::join(gap.pids, ", "), gap.program);
+  }
+  for (size_t n = 0; n < indexes.size(); ++n) {
+    const GapRecord& gap = report.gaps[indexes[n]];
+    out += fmt::format("\n### {}. `{}`\n\n{}\n", n + 1, gap_title(gap), gap_hint(gap));
+    for (const GuestStack& stack : gap.stacks) {
+      out += fmt::format("\nStack of pid {} ({}):\n\n```\n", stack.pid, stack.method);
+      for (size_t f = 0; f < stack.frames.size(); ++f) {
+        out += fmt::format("#{:<2} {}\n", f, stack.frames[f].text());
+      }
+      out += "```\n";
+    }
+  }
+}
+
 std::string render_markdown(const CompatReport& report) {
   const Verdict verdict = judge(report);
+  const std::vector<size_t> counted = counted_gaps(report);
   std::string out;
   out += fmt::format("# ward compat: `{}`\n\n", fmt::join(report.run.command, " "));
   out += fmt::format("**Verdict:** {}\n", verdict.summary);
-  if (!report.gaps.empty()) {
-    out += "\n## Gaps\n\n| # | gap | kind | count | errno | pids | program |\n";
-    out += "|---|---|---|---|---|---|---|\n";
-    for (size_t i = 0; i < report.gaps.size(); ++i) {
-      const GapRecord& gap = report.gaps[i];
-      out += fmt::format("| {} | `{}` | {} | {} | {} | {} | `{}` |\n", i + 1, gap_title(gap),
-                         gap_kind_name(gap.kind), gap.count, describe_error(gap.error),
-                         fmt::join(gap.pids, ", "), gap.program);
-    }
-    for (size_t i = 0; i < report.gaps.size(); ++i) {
-      const GapRecord& gap = report.gaps[i];
-      out += fmt::format("\n### {}. `{}`\n\n{}\n", i + 1, gap_title(gap), gap_hint(gap));
-      for (const GuestStack& stack : gap.stacks) {
-        out += fmt::format("\nStack of pid {} ({}):\n\n```\n", stack.pid, stack.method);
-        for (size_t f = 0; f < stack.frames.size(); ++f) {
-          out += fmt::format("#{:<2} {}\n", f, stack.frames[f].text());
-        }
-        out += "```\n";
-      }
-    }
+  if (!counted.empty()) {
+    out += "\n## Gaps\n\n";
+    append_markdown_gaps(out, report, counted);
+  }
+  if (!verdict.by_design_gaps.empty()) {
+    out += "\n## Left out by design\n\nNot counted in the verdict: programs fall back.\n\n";
+    append_markdown_gaps(out, report, verdict.by_design_gaps);
   }
   if (report.preflight.has_value()) {
     const PreflightReport& preflight = *report.preflight;
@@ -260,6 +304,11 @@ std::vector<GapRecord> order_gaps(std::vector<GapRecord> gaps) {
 
 Verdict judge(const CompatReport& report) {
   Verdict verdict;
+  std::vector<size_t> counted;
+  for (size_t i = 0; i < report.gaps.size(); ++i) {
+    (is_by_design(report.gaps[i]) ? verdict.by_design_gaps : counted).push_back(i);
+  }
+
   const RunOutcome& run = report.run;
   if (!run.wait_status.has_value() && !run.start_error.has_value()) {
     verdict.kind = VerdictKind::kNotRun;
@@ -270,20 +319,30 @@ Verdict judge(const CompatReport& report) {
   }
 
   if (!program_failed(run)) {
-    verdict.kind = report.gaps.empty() ? VerdictKind::kNoGaps : VerdictKind::kSurvived;
-    verdict.summary =
-        report.gaps.empty()
-            ? "no gaps: ward served every call the program made, and it exited with status 0"
-            : fmt::format("the program hit {} gap{} and survived them: it exited with status 0",
-                          report.gaps.size(), report.gaps.size() == 1 ? "" : "s");
+    const std::string by_design = join_titles(report, verdict.by_design_gaps);
+    if (counted.empty()) {
+      verdict.kind = VerdictKind::kNoGaps;
+      verdict.summary =
+          by_design.empty()
+              ? "no gaps: ward served every call the program made, and it exited with status 0"
+              : fmt::format("no gaps: ward served every call the program made apart from {}, "
+                            "which it leaves out by design, and it exited with status 0",
+                            by_design);
+      return verdict;
+    }
+    verdict.kind = VerdictKind::kSurvived;
+    verdict.summary = fmt::format("the program hit {} gap{} and survived them: it exited with status 0",
+                                  counted.size(), counted.size() == 1 ? "" : "s");
+    if (!by_design.empty()) {
+      verdict.summary += fmt::format(" (not counted: {}, left out by design)", by_design);
+    }
     return verdict;
   }
 
   verdict.kind = VerdictKind::kFailed;
-  std::vector<size_t> by_last(report.gaps.size());
-  for (size_t i = 0; i < by_last.size(); ++i) {
-    by_last[i] = i;
-  }
+  // A program falls back from a by-design gap, so one is a suspect only
+  // when nothing else was hit.
+  std::vector<size_t> by_last = counted.empty() ? verdict.by_design_gaps : counted;
   std::stable_sort(by_last.begin(), by_last.end(), [&report](size_t a, size_t b) {
     return report.gaps[a].last_seen > report.gaps[b].last_seen;
   });
@@ -296,12 +355,8 @@ Verdict judge(const CompatReport& report) {
         describe_ending(run));
     return verdict;
   }
-  std::vector<std::string> names;
-  for (size_t index : by_last) {
-    names.push_back(gap_title(report.gaps[index]));
-  }
   verdict.summary = fmt::format("the program failed ({}); the last gaps it hit before that: {}",
-                                describe_ending(run), fmt::join(names, ", "));
+                                describe_ending(run), join_titles(report, by_last));
   return verdict;
 }
 
@@ -377,7 +432,8 @@ nlohmann::json report_json(const CompatReport& report) {
       {"verdict",
        {{"kind", verdict_kind_name(verdict.kind)},
         {"summary", verdict.summary},
-        {"last_gaps", verdict.last_gaps}}},
+        {"last_gaps", verdict.last_gaps},
+        {"by_design_gaps", verdict.by_design_gaps}}},
       {"gaps", gaps},
       {"preflight",
        report.preflight.has_value() ? preflight_json(*report.preflight) : nlohmann::json(nullptr)},

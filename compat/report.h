@@ -43,9 +43,11 @@ struct CompatReport {
   std::optional<PreflightReport> preflight = {};
 };
 
+// Gaps of kind kByDesign (rseq, io_uring) are listed apart and never make a
+// verdict worse than kNoGaps, since programs fall back from them.
 enum class VerdictKind : uint8_t {
-  kNoGaps,    // the program succeeded and hit no gap
-  kSurvived,  // the program hit gaps and still exited with status 0
+  kNoGaps,    // the program succeeded and hit no gap apart from by-design ones
+  kSurvived,  // the program hit other gaps and still exited with status 0
   kFailed,    // the program failed; the gaps it hit last are the suspects
   kNotRun,    // only preflight ran
 };
@@ -54,8 +56,11 @@ struct Verdict {
   VerdictKind kind = VerdictKind::kNoGaps;
   std::string summary = {};
   // Indexes into the ordered gaps: the last kLastGapsNamed hit before a
-  // failure, latest first.
+  // failure, latest first. By-design gaps are named only when the program
+  // hit no other gap.
   std::vector<size_t> last_gaps = {};
+  // Indexes into the ordered gaps of the by-design ones, in report order.
+  std::vector<size_t> by_design_gaps = {};
 };
 
 std::string_view verdict_kind_name(VerdictKind kind);

@@ -142,6 +142,50 @@ TEST(ReportTest, Verdicts) {
   EXPECT_EQ(judge(preflight_only).kind, VerdictKind::kNotRun);
 }
 
+CompatReport report_with_by_design(int wait_status) {
+  CompatReport report;
+  report.run.command = {"/bin/prog"};
+  report.run.wait_status = wait_status;
+  GapRecord rseq = make_gap("rseq", "", 1, 1);
+  rseq.kind = GapKind::kByDesign;
+  report.gaps = order_gaps({rseq});
+  return report;
+}
+
+TEST(ReportTest, ByDesignGapsDoNotCount) {
+  const Verdict clean = judge(report_with_by_design(0));
+  EXPECT_EQ(clean.kind, VerdictKind::kNoGaps);
+  EXPECT_EQ(clean.by_design_gaps, std::vector<size_t>{0});
+  EXPECT_NE(clean.summary.find("apart from rseq"), std::string::npos) << clean.summary;
+
+  // Next to another gap the verdict is survived and counts only that one.
+  CompatReport mixed = report_with_by_design(0);
+  mixed.gaps.push_back(make_gap("perf_event_open", "", 2, 2));
+  mixed.gaps = order_gaps(mixed.gaps);
+  const Verdict survived = judge(mixed);
+  EXPECT_EQ(survived.kind, VerdictKind::kSurvived);
+  EXPECT_EQ(survived.by_design_gaps, std::vector<size_t>{1});
+  EXPECT_NE(survived.summary.find("hit 1 gap and"), std::string::npos) << survived.summary;
+
+  // A failed run names a by-design gap only when it hit nothing else.
+  const Verdict failed = judge(report_with_by_design(1 << 8));
+  EXPECT_EQ(failed.kind, VerdictKind::kFailed);
+  EXPECT_EQ(failed.last_gaps, std::vector<size_t>{0});
+  CompatReport mixed_failed = mixed;
+  mixed_failed.run.wait_status = 1 << 8;
+  EXPECT_EQ(judge(mixed_failed).last_gaps, std::vector<size_t>{0});
+
+  const std::string text = render_report(mixed, ReportFormat::kText);
+  EXPECT_NE(text.find("gaps (1, most frequent first):\n  1. perf_event_open"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("left out by design (1, not counted in the verdict):\n  1. rseq"),
+            std::string::npos)
+      << text;
+  const std::string markdown = render_report(mixed, ReportFormat::kMarkdown);
+  EXPECT_NE(markdown.find("## Left out by design"), std::string::npos) << markdown;
+  EXPECT_EQ(report_json(mixed)["verdict"]["by_design_gaps"], nlohmann::json::array({1}));
+}
+
 TEST(ReportTest, JsonSchema) {
   const nlohmann::json json = report_json(report_with(1 << 8));
   EXPECT_EQ(json["schema"], "ward-compat-report");

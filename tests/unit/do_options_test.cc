@@ -1,4 +1,5 @@
-// ward's command line: every flag of `ward do` parsed into its options, each
+// ward's command line: every flag of `ward do` and `ward compat` parsed into
+// its options, each
 // bad value rejected with its exact one-line message and status 2, and the
 // guest's environment and credentials built from them.
 #include "cli/do_options.h"
@@ -265,6 +266,86 @@ TEST(DoOptions, HelpGoesToStdout) {
   ASSERT_NE(exit, nullptr);
   EXPECT_EQ(exit->exit_status, 0);
   EXPECT_NE(exit->message.find("--bind HOST:GUEST[:ro|:rw]"), std::string::npos) << exit->message;
+}
+
+// `ward compat` takes every `ward do` flag plus its own.
+std::variant<ParsedCommandLine, CommandLineExit> parse_compat(std::vector<std::string> flags) {
+  std::vector<std::string> argv = {"ward", "compat"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  argv.emplace_back("--");
+  argv.emplace_back("/bin/true");
+  return parse_command_line(argv);
+}
+
+std::string compat_rejection(std::vector<std::string> flags) {
+  auto parsed = parse_compat(std::move(flags));
+  auto* exit = std::get_if<CommandLineExit>(&parsed);
+  if (exit == nullptr) {
+    ADD_FAILURE() << "accepted";
+    return {};
+  }
+  EXPECT_EQ(exit->exit_status, kExitUsage) << exit->message;
+  return exit->message;
+}
+
+TEST(CompatOptions, DefaultsWithoutFlags) {
+  auto parsed = parse_compat({});
+  ASSERT_TRUE(std::holds_alternative<ParsedCommandLine>(parsed));
+  const ParsedCommandLine& command_line = std::get<ParsedCommandLine>(parsed);
+  EXPECT_TRUE(command_line.compat_command);
+  EXPECT_FALSE(command_line.do_command);
+  EXPECT_EQ(command_line.compat_options.format, "text");
+  EXPECT_EQ(command_line.compat_options.output, "");
+  EXPECT_FALSE(command_line.compat_options.preflight_only);
+  EXPECT_EQ(command_line.compat_options.run.command, std::vector<std::string>{"/bin/true"});
+  EXPECT_EQ(command_line.compat_options.run.mounts.overlay, vfs::OverlayMode::kMemory);
+}
+
+TEST(CompatOptions, OwnAndDoFlagsParsed) {
+  TempDirectory host;
+  auto parsed = parse_compat({"--format", "json", "--output", "report.json", "--preflight",
+                              "--root", host.path(), "--overlay", "none", "--env", "A=1",
+                              "--tmpfs", "/scratch:size=1M", "--user", "1:2"});
+  ASSERT_TRUE(std::holds_alternative<ParsedCommandLine>(parsed));
+  const CompatOptions& options = std::get<ParsedCommandLine>(parsed).compat_options;
+  EXPECT_EQ(options.format, "json");
+  EXPECT_EQ(options.output, "report.json");
+  EXPECT_TRUE(options.preflight_only);
+  EXPECT_EQ(options.run.mounts.host_root, host.path());
+  EXPECT_EQ(options.run.mounts.overlay, vfs::OverlayMode::kNone);
+  EXPECT_EQ(options.run.env, std::vector<std::string>{"A=1"});
+  ASSERT_EQ(options.run.mounts.tmpfs.size(), 1U);
+  EXPECT_EQ(options.run.mounts.tmpfs[0].size_bytes, 1U << 20);
+  ASSERT_TRUE(options.run.user.has_value());
+  EXPECT_EQ(options.run.user->gid, 2U);
+}
+
+TEST(CompatOptions, BadFormat) {
+  EXPECT_EQ(compat_rejection({"--format", "yaml"}),
+            "ward: --format: invalid report format 'yaml': expected text, json or markdown\n");
+}
+
+TEST(CompatOptions, BadOutput) {
+  EXPECT_EQ(compat_rejection({"--output", ""}),
+            "ward: --output: invalid report file '': expected a file path\n");
+  EXPECT_EQ(compat_rejection({"--output="}),
+            "ward: --output: invalid report file '--': starts with '-'; write ./NAME for a "
+            "file whose name starts with a dash\n");
+}
+
+TEST(CompatOptions, BadDoFlag) {
+  EXPECT_EQ(compat_rejection({"--overlay", "none", "--overlay-size", "1M"}),
+            "ward: --overlay-size: only a memory overlay has a size, but --overlay is none\n");
+}
+
+TEST(CompatOptions, HelpNamesExitStatus) {
+  auto parsed = parse_command_line({"ward", "compat", "--help"});
+  auto* exit = std::get_if<CommandLineExit>(&parsed);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->exit_status, 0);
+  EXPECT_NE(exit->message.find("--format text|json|markdown"), std::string::npos) << exit->message;
+  EXPECT_NE(exit->message.find("1 when it finds such a problem"), std::string::npos)
+      << exit->message;
 }
 
 TEST(GuestEnvironment, DefaultsHideTheCaller) {
