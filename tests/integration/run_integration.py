@@ -14,6 +14,7 @@ here (CTest's SKIP_RETURN_CODE), 2 on bad usage.
 import argparse
 import difflib
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -79,6 +80,7 @@ class Case:
         self.static_pie_program = options.static_pie_program
         self.futex_storm_program = options.futex_storm_program
         self.int80_program = options.int80_program
+        self.compat_gaps_program = options.compat_gaps_program
         self.work_directory = work_directory
 
     def run_native(self, argv, stdin_bytes=None):
@@ -100,12 +102,14 @@ class Case:
         log_level=None,
         do_flags=(),
         timeout_seconds=WARD_TIMEOUT_SECONDS,
+        subcommand="do",
     ):
+        """Run argv under `ward SUBCOMMAND`, `ward do` or `ward compat`."""
         options = ["--log-level", log_level] if log_level else []
         ward_argv = [
             self.ward,
             *options,
-            "do",
+            subcommand,
             *ward_environment_flags(FIXED_ENVIRONMENT),
             *do_flags,
             "--",
@@ -1340,6 +1344,201 @@ def case_overlay_writes(case):
         raise CaseFailed("the sandboxed writes changed the host directory")
 
 
+# `ward compat`: the program runs as under `ward do`, then the report is
+# written to stderr or to --output.
+
+
+def run_compat(case, argv, flags=(), stdin_bytes=None):
+    return case.run_ward(argv, stdin_bytes, do_flags=flags, subcommand="compat")
+
+
+def parse_report(data, result):
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as error:
+        raise CaseFailed(f"the report is not JSON ({error})\n{describe(result)}") from None
+
+
+def gap_title(gap):
+    return f"{gap['syscall']} {gap['detail']}" if gap["detail"] else gap["syscall"]
+
+
+def counted_gaps(report):
+    """Return the gaps that count against the verdict, by title."""
+    return {gap_title(gap): gap for gap in report["gaps"] if gap["kind"] != "by_design"}
+
+
+def stack_functions(gap):
+    return {
+        frame["function"]
+        for stack in gap["stacks"]
+        for frame in stack["frames"]
+        if frame["function"]
+    }
+
+
+def require_compat_gaps(case):
+    if not case.compat_gaps_program:
+        raise CaseFailed("--compat-gaps-program is required for this case")
+
+
+def case_compat_true_no_gaps(case):
+    result = run_compat(case, ["/bin/true"], ["--format", "json"])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"")
+    report = parse_report(result.stderr, result)
+    verdict = report["verdict"]
+    if verdict["kind"] != "no_gaps":
+        raise CaseFailed(f"expected the verdict no_gaps, got {verdict}")
+    if counted_gaps(report):
+        raise CaseFailed(f"expected only by-design gaps, got {list(counted_gaps(report))}")
+    # glibc's rseq registration is left out by design and listed apart.
+    if verdict["by_design_gaps"] != list(range(len(report["gaps"]))):
+        raise CaseFailed(f"the by-design gaps are not listed apart: {verdict}")
+    if report["outcome"] != {"started": True, "exit_status": 0, "signal": None, "start_error": None}:
+        raise CaseFailed(f"unexpected outcome {report['outcome']}")
+    preflight = report["preflight"]
+    if preflight["program"] != "/bin/true" or preflight["kind"] != "dynamic" or not preflight["ok"]:
+        raise CaseFailed(f"unexpected preflight {preflight}")
+
+
+# The gaps compat_gaps hits: title -> (kind, errno, count, the function
+# that makes the call).
+COMPAT_GAPS = {
+    "ioctl FIOASYNC": ("ioctl", "ENOTTY", 3, "hit_fioasync_ioctl"),
+    "perf_event_open": ("syscall", "ENOSYS", 2, "hit_missing_syscall"),
+    "mmap MAP_HUGETLB": ("argument", "ENOMEM", 1, "hit_hugetlb_flag"),
+}
+
+
+def case_compat_gaps_program(case):
+    require_compat_gaps(case)
+    result = run_compat(case, [case.compat_gaps_program], ["--format", "json"])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"")
+    report = parse_report(result.stderr, result)
+    if report["verdict"]["kind"] != "survived":
+        raise CaseFailed(f"expected the verdict survived, got {report['verdict']}")
+    if "hit 3 gaps" not in report["verdict"]["summary"]:
+        raise CaseFailed(f"the summary does not count 3 gaps: {report['verdict']['summary']}")
+    gaps = counted_gaps(report)
+    if sorted(gaps) != sorted(COMPAT_GAPS):
+        raise CaseFailed(f"expected the gaps {sorted(COMPAT_GAPS)}, got {sorted(gaps)}")
+    for title, (kind, errno_name, count, function) in COMPAT_GAPS.items():
+        gap = gaps[title]
+        got = (gap["kind"], gap["errno"], gap["count"], gap["pids"], gap["program"])
+        expected = (kind, errno_name, count, [1], case.compat_gaps_program)
+        if got != expected:
+            raise CaseFailed(f"{title}: expected {expected}, got {got}")
+        if len(gap["stacks"]) != min(count, 3):
+            raise CaseFailed(f"{title}: expected {min(count, 3)} stacks, got {len(gap['stacks'])}")
+        functions = stack_functions(gap)
+        if function not in functions or "main" not in functions:
+            raise CaseFailed(f"{title}: the stacks name {sorted(functions)}, not {function} and main")
+    # Most frequent first.
+    if gap_title(report["gaps"][0]) != "ioctl FIOASYNC":
+        raise CaseFailed(f"the first gap is {gap_title(report['gaps'][0])}, not ioctl FIOASYNC")
+
+
+def case_compat_failed_after_gap(case):
+    require_compat_gaps(case)
+    result = run_compat(case, [case.compat_gaps_program, "fail"])
+    expect_status(result, "exit 3")
+    expect_stdout(result, b"")
+    expect_stderr_line(
+        result,
+        "verdict: the program failed (exit status 3); the last gaps it hit before that: "
+        "ioctl FIOASYNC, mmap MAP_HUGETLB, perf_event_open",
+    )
+    expect_stderr_line(result, "gaps (3, most frequent first):")
+    expect_stderr_line(result, "left out by design (1, not counted in the verdict):")
+
+
+def case_compat_preflight_missing_loader(case):
+    require_busybox()
+    root = Path(case.work_directory) / "root"
+    (root / "bin").mkdir(parents=True)
+    shutil.copy2(BUSYBOX, root / "bin" / "busybox")
+    # A dynamic binary whose loader the root lacks.
+    shutil.copy2("/bin/true", root / "bin" / "true")
+    flags = ["--preflight", "--root", str(root), "--cwd", "/", "--format", "json"]
+
+    result = run_compat(case, ["/bin/true"], flags)
+    expect_status(result, "exit 1")
+    expect_stdout(result, b"")
+    report = parse_report(result.stderr, result)
+    preflight = report["preflight"]
+    if report["verdict"]["kind"] != "not_run" or report["outcome"]["started"]:
+        raise CaseFailed(f"expected a report of a program that did not run, got {report}")
+    if preflight["kind"] != "dynamic" or preflight["ok"]:
+        raise CaseFailed(f"expected a failed preflight of a dynamic binary, got {preflight}")
+    errors = [finding for finding in preflight["findings"] if finding["severity"] == "error"]
+    if len(errors) != 1 or errors[0]["subject"] != preflight["interpreter"]:
+        raise CaseFailed(f"expected one error naming the loader, got {errors}")
+    if "loader (PT_INTERP) is missing from the root" not in errors[0]["message"]:
+        raise CaseFailed(f"the error does not say the loader is missing: {errors[0]}")
+
+    static = run_compat(case, ["busybox", "echo", "not run"], flags)
+    expect_status(static, "exit 0")
+    expect_stdout(static, b"")
+    preflight = parse_report(static.stderr, static)["preflight"]
+    if preflight["program"] != "/bin/busybox" or preflight["kind"] != "static" or not preflight["ok"]:
+        raise CaseFailed(f"expected a passing preflight of the static /bin/busybox, got {preflight}")
+
+
+def case_compat_output_file(case):
+    report_path = Path(case.work_directory) / "report.json"
+    script = "echo out; echo err >&2; exit 7"
+    result = run_compat(case, ["/bin/sh", "-c", script],
+                        ["--format", "json", "--output", str(report_path)])
+    expect_status(result, "exit 7")
+    expect_stdout(result, b"out\n")
+    if result.stderr != b"err\n":
+        raise CaseFailed(f"expected only the program's stderr line\n{describe(result)}")
+    report = parse_report(report_path.read_bytes(), result)
+    if report["outcome"]["exit_status"] != 7 or report["verdict"]["kind"] != "failed":
+        raise CaseFailed(f"the report does not record exit status 7: {report['outcome']}")
+
+    markdown_path = Path(case.work_directory) / "report.md"
+    result = run_compat(case, ["/bin/echo", "hello"],
+                        ["--format", "markdown", "--output", str(markdown_path)])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"hello\n")
+    expect_no_stderr(result)
+    markdown = markdown_path.read_text()
+    if not markdown.startswith("# ward compat: `/bin/echo hello`\n\n**Verdict:** no gaps"):
+        raise CaseFailed(f"unexpected Markdown report:\n{markdown}")
+
+
+# Each bad flag of `ward compat`, with the one line ward prints for it.
+# The program never runs.
+COMPAT_BAD_FLAG_MESSAGES = [
+    (["--format", "yaml"],
+     "ward: --format: invalid report format 'yaml': expected text, json or markdown"),
+    (["--output", ""], "ward: --output: invalid report file '': expected a file path"),
+    (["--output="],
+     "ward: --output: invalid report file '--': starts with '-'; write ./NAME for a file whose "
+     "name starts with a dash"),
+    (["--output", "/no-such-ward-directory/report"],
+     "ward: --output: cannot open '/no-such-ward-directory/report': No such file or directory"),
+    (["--overlay", "disk"],
+     "ward: --overlay: invalid overlay 'disk': expected memory, none or dir:PATH"),
+]
+
+
+def case_compat_bad_flags(case):
+    for flags, message in COMPAT_BAD_FLAG_MESSAGES:
+        result = run_compat(case, ["/bin/echo", "ran"], flags)
+        if result.returncode != 2:
+            raise CaseFailed(f"{flags}: expected exit code 2\n{describe(result)}")
+        if decode(result.stderr) != message + "\n":
+            raise CaseFailed(f"{flags}: expected the one stderr line {message!r}\n{describe(result)}")
+        expect_stdout(result, b"")
+    leftovers = sorted(path.name for path in Path(case.work_directory).iterdir())
+    if leftovers:
+        raise CaseFailed(f"a rejected command line created files: {leftovers}")
+
+
 CASES = {
     name.removeprefix("case_"): function
     for name, function in globals().items()
@@ -1365,6 +1564,10 @@ def parse_arguments():
     parser.add_argument(
         "--int80-program", help="path of the int80_gate helper, for the int80 cases"
     )
+    parser.add_argument(
+        "--compat-gaps-program",
+        help="path of the compat_gaps helper, for the compat cases",
+    )
     return parser.parse_args()
 
 
@@ -1373,7 +1576,8 @@ def main():
     install_sigterm_handler()
     # The runs start in a temporary directory, so relative paths would break.
     options.ward = str(Path(options.ward).resolve())
-    for name in ("erofs_program", "static_pie_program", "futex_storm_program"):
+    for name in ("erofs_program", "static_pie_program", "futex_storm_program",
+                 "compat_gaps_program"):
         if getattr(options, name):
             setattr(options, name, str(Path(getattr(options, name)).resolve()))
     if not os.access(options.ward, os.X_OK):
