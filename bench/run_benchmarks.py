@@ -17,6 +17,10 @@ Benchmarks:
   spawn       fork, exec of /bin/true and wait, mean, in microseconds
   thread      pthread_create and join, mean, in microseconds
   signal      a signal sent to itself and caught, mean, in microseconds
+
+A second table compares `ward compat` (preflight, gap stacks and a text
+report written to /dev/null) with `ward do` on `python3 -c pass` and on
+tests/integration/compat_gaps.c, which hits six gaps.
 """
 import argparse
 import os
@@ -81,6 +85,28 @@ def median_wall_ms(prefix: list[str], command: list[str]) -> float:
     return statistics.median(samples)
 
 
+def compat_overhead(ward: Path, compat_gaps_program: Path) -> dict[str, tuple[float, float]]:
+    """Median wall times in ms under `ward do` and `ward compat`, by program."""
+    passed = [flag for name in os.environ for flag in ("--pass-env", name)]
+    do_prefix = [str(ward), "do", *passed, "--"]
+    compat_prefix = [str(ward), "compat", "--output", os.devnull, *passed, "--"]
+    programs = {
+        "python3 -c pass": ["/usr/bin/python3", "-c", "pass"],
+        "compat_gaps (6 gaps)": [str(compat_gaps_program)],
+    }
+    return {
+        label: (median_wall_ms(do_prefix, command), median_wall_ms(compat_prefix, command))
+        for label, command in programs.items()
+    }
+
+
+def print_compat_overhead(times: dict[str, tuple[float, float]]) -> None:
+    print("\n| ward compat overhead (ms) | ward do | ward compat | compat / do |")
+    print("|---|---|---|---|")
+    for label, (do_ms, compat_ms) in times.items():
+        print(f"| {label} | {do_ms:.1f} | {compat_ms:.1f} | {compat_ms / do_ms:.2f} |")
+
+
 def machine_description() -> str:
     cpu = "unknown CPU"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -102,7 +128,8 @@ def main() -> int:
     getpid_program = build / "bench" / "getpid_loop"
     process_program = build / "bench" / "process_ops"
     futex_program = build / "bench" / "futex_pingpong"
-    for needed in (ward, getpid_program, process_program, futex_program):
+    compat_gaps_program = build / "tests" / "integration" / "compat_gaps"
+    for needed in (ward, getpid_program, process_program, futex_program, compat_gaps_program):
         if not needed.exists():
             print(f"run_benchmarks: {needed} is missing; run scripts/build first",
                   file=sys.stderr)
@@ -143,6 +170,11 @@ def main() -> int:
             base = by_runner.get(baseline)
             cells.append(f"{ward_value / base:.2f}" if ward_value and base else "n/a")
         print("| " + " | ".join(cells) + " |")
+
+    try:
+        print_compat_overhead(compat_overhead(ward, compat_gaps_program))
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+        print(f"run_benchmarks: the ward compat overhead run failed: {error}", file=sys.stderr)
     return 0
 
 

@@ -73,8 +73,8 @@ compat::PreflightReport preflight_program(const SandboxSetup& setup, const std::
   return report;
 }
 
-// Where the report goes: a file opened before the program runs, so that a
-// bad --output fails before any work, or standard error.
+// The report's destination: standard error, or a file opened before the
+// program runs so that a bad --output fails before any work.
 struct ReportOutput {
   UniqueFd file;     // invalid for standard error
   std::string name;  // the --output value, empty for standard error

@@ -54,9 +54,9 @@ int run_syscalls(const SyscallsOptions& options);
 // Runs `ward do`; returns ward's exit status.
 int run_do(const GlobalOptions& global, const DoOptions& options);
 
-// Runs `ward compat`; returns the program's exit status as `ward do` does,
-// or with --preflight 0 when preflight finds nothing that stops the
-// program from starting and 1 when it does.
+// Runs `ward compat` and returns the program's exit status, as `ward do`
+// does. With --preflight it returns 0 when preflight finds nothing that
+// stops the program from starting, and 1 when it finds such a problem.
 int run_compat(const GlobalOptions& global, const CompatOptions& options);
 
 // Sends spdlog output where the global options say.

@@ -42,10 +42,11 @@ struct SandboxSetup {
 // kExitSandboxFailed.
 std::variant<SandboxSetup, int> make_sandbox_setup(const DoOptions& options);
 
-// How the first process ended.
+// The end of the first process: its wait status, and the exec error that
+// ended it, if any.
 struct SandboxEnd {
   int wait_status = 0;
-  std::optional<Errno> start_error;  // the errno of its exec, when that is why it ended
+  std::optional<Errno> start_error;
 };
 
 struct SandboxHooks {
