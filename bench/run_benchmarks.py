@@ -17,18 +17,29 @@ Benchmarks:
   spawn       fork, exec of /bin/true and wait, mean, in microseconds
   thread      pthread_create and join, mean, in microseconds
   signal      a signal sent to itself and caught, mean, in microseconds
+  fs-stat     stat of 1,000 paths of a generated tree, 100 times over,
+              mean per call, in microseconds
+  fs-read     open, read and close of 10,000 small files, mean per file,
+              in microseconds
+  untar       tar -xf of a generated 53 MB tarball of 2,000 files into a
+              new folder under /tmp, median wall time, in ms
+  find-usr    find /usr with its output to /dev/null, wall time, in ms
 
 A second table compares `ward compat` (preflight, gap stacks and a text
 report written to /dev/null) with `ward do` on `python3 -c pass` and on
 tests/integration/compat_gaps.c, which hits six gaps.
 """
 import argparse
+import io
 import os
 import platform
+import random
 import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,6 +50,14 @@ PROCESS_OP_ITERATIONS = {"fork": 500, "spawn": 200, "thread": 2_000, "signal": 2
 FUTEX_ROUND_TRIPS = 20_000
 START_RUNS = 20
 TIMEOUT_SECONDS = 300
+# File system benchmarks. One find of the 170,000 entries of /usr takes
+# about 15 s under runsc, so find runs once per runner.
+FS_TREE_FILES = 10_000
+FS_STAT_FILES = 1_000
+FS_STAT_ROUNDS = 100
+UNTAR_FILES = 2_000
+UNTAR_RUNS = 3
+FIND_RUNS = 1
 
 
 def runners(ward: Path) -> dict[str, list[str]]:
@@ -107,6 +126,122 @@ def print_compat_overhead(times: dict[str, tuple[float, float]]) -> None:
         print(f"| {label} | {do_ms:.1f} | {compat_ms:.1f} | {compat_ms / do_ms:.2f} |")
 
 
+# File system benchmarks. The trees are generated in a scratch folder under
+# /tmp that every runner can read, because ward, runsc do and PRoot all show
+# the host's root to the guest.
+
+def make_small_file_tree(root: Path) -> None:
+    """Write FS_TREE_FILES files of 64 to 4,096 bytes as root/dDDD/fFFF.
+
+    bench/fs_ops.c builds the same names: 100 files to a folder.
+    """
+    content = random.Random(0).randbytes(4096)
+    for index in range(FS_TREE_FILES):
+        folder = root / f"d{index // 100:03d}"
+        if index % 100 == 0:
+            folder.mkdir(parents=True)
+        size = 64 + (index * 37) % 4033
+        (folder / f"f{index % 100:03d}").write_bytes(content[:size])
+
+
+def make_tarball(path: Path) -> int:
+    """Write an uncompressed tarball of UNTAR_FILES files under tree/, return its size in bytes.
+
+    Every 20th file is 400 KiB and the others 512 bytes to 10.5 KiB, 53 MB
+    (51 MiB) in all. Names, sizes, contents, owners and times are fixed, so
+    every run extracts the same bytes.
+    """
+    content = random.Random(1).randbytes(400 * 1024)
+    with tarfile.open(path, "w", format=tarfile.GNU_FORMAT) as archive:
+        for index in range(UNTAR_FILES):
+            if index % 100 == 0:
+                folder = tarfile.TarInfo(f"tree/d{index // 100:02d}")
+                folder.type = tarfile.DIRTYPE
+                folder.mode = 0o755
+                folder.mtime = 1_700_000_000
+                archive.addfile(folder)
+            size = 400 * 1024 if index % 20 == 0 else 512 + (index * 7919) % 10240
+            member = tarfile.TarInfo(f"tree/d{index // 100:02d}/f{index:04d}")
+            member.size = size
+            member.mode = 0o644
+            member.mtime = 1_700_000_000
+            archive.addfile(member, io.BytesIO(content[:size]))
+    return path.stat().st_size
+
+
+def fs_op_us(prefix: list[str], program: Path, operation: str, root: Path,
+             files: int, rounds: int) -> float:
+    output = run(prefix + [str(program), operation, str(root), str(files), str(rounds)]).stdout
+    return float(output.strip())
+
+
+def untar_ms(prefix: list[str], tarball: Path, scratch: Path) -> float:
+    """Median wall time of extracting `tarball` into a new empty folder.
+
+    The folder is made on the host before each run. Under ward and runsc
+    the writes go to the sandbox's in-memory overlay. Natively and under
+    PRoot they go to the host. Either way the folder is removed after the run.
+    """
+    samples = []
+    for attempt in range(UNTAR_RUNS):
+        destination = scratch / f"untar-{attempt}"
+        destination.mkdir()
+        try:
+            start = time.perf_counter()
+            run(prefix + ["/usr/bin/tar", "-xf", str(tarball), "-C", str(destination)])
+            samples.append((time.perf_counter() - start) * 1000)
+        finally:
+            shutil.rmtree(destination)
+    return statistics.median(samples)
+
+
+def find_usr_ms(prefix: list[str]) -> float:
+    samples = []
+    for _ in range(FIND_RUNS):
+        start = time.perf_counter()
+        subprocess.run(prefix + ["/usr/bin/find", "/usr"], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True, timeout=TIMEOUT_SECONDS)
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def measure_filesystem(available: dict[str, list[str]],
+                       program: Path) -> dict[str, dict[str, float]]:
+    """Measure each file system benchmark under every runner."""
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="ward-bench-", dir="/tmp") as scratch_name:
+        scratch = Path(scratch_name)
+        tree = scratch / "small-files"
+        make_small_file_tree(tree)
+        tarball = scratch / "tree.tar"
+        megabytes = make_tarball(tarball) / 1e6
+        # One native find first, so that every runner finds /usr's inodes
+        # in the host's cache.
+        subprocess.run(["find", "/usr"], check=True, stdout=subprocess.DEVNULL,
+                       timeout=TIMEOUT_SECONDS)
+
+        benchmarks = {
+            f"stat, {FS_STAT_FILES:,} paths x {FS_STAT_ROUNDS} (µs per call)": (
+                lambda prefix: fs_op_us(prefix, program, "stat", tree, FS_STAT_FILES,
+                                        FS_STAT_ROUNDS)),
+            f"open+read+close, {FS_TREE_FILES:,} small files (µs per file)": (
+                lambda prefix: fs_op_us(prefix, program, "read", tree, FS_TREE_FILES, 1)),
+            f"untar {megabytes:.0f} MB, {UNTAR_FILES:,} files (ms)": (
+                lambda prefix: untar_ms(prefix, tarball, scratch)),
+            "find /usr (ms)": find_usr_ms,
+        }
+        for name, measure in benchmarks.items():
+            results[name] = {}
+            for runner, prefix in available.items():
+                try:
+                    results[name][runner] = measure(prefix)
+                except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+                    stderr = error.stderr.strip() if isinstance(error.stderr, str) else ""
+                    print(f"run_benchmarks: {name} under {runner} failed: {error} {stderr}",
+                          file=sys.stderr)
+    return results
+
+
 def machine_description() -> str:
     cpu = "unknown CPU"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -129,7 +264,9 @@ def main() -> int:
     process_program = build / "bench" / "process_ops"
     futex_program = build / "bench" / "futex_pingpong"
     compat_gaps_program = build / "tests" / "integration" / "compat_gaps"
-    for needed in (ward, getpid_program, process_program, futex_program, compat_gaps_program):
+    fs_program = build / "bench" / "fs_ops"
+    for needed in (ward, getpid_program, process_program, futex_program, compat_gaps_program,
+                   fs_program):
         if not needed.exists():
             print(f"run_benchmarks: {needed} is missing; run scripts/build first",
                   file=sys.stderr)
@@ -157,6 +294,7 @@ def main() -> int:
                 results[name][runner] = measure(prefix)
             except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
                 print(f"run_benchmarks: {name} under {runner} failed: {error}", file=sys.stderr)
+    results.update(measure_filesystem(available, fs_program))
 
     print(f"Machine: {machine_description()}\n")
     header = ["benchmark"] + list(available) + ["ward / native", "ward / runsc-ptrace"]
