@@ -203,13 +203,15 @@ class FdDirectory final : public ProcDirectory {
  private:
   Result<std::shared_ptr<Inode>> make_link(kernel::Task& task, int fd) {
     FileRef file = TRY(task.fdtable().get(fd));
-    // The link's permission bits show the access mode, as on Linux.
+    // The link's permission bits show the access mode as Linux's
+    // fs/proc/fd.c sets them: read adds r-x, write adds -wx, and an O_PATH
+    // descriptor, which can do neither, gets none.
     mode_t permissions = 0;
-    if (file->readable() || file->path_only()) {
+    if (file->readable()) {
       permissions |= 0500;
     }
     if (file->writable()) {
-      permissions |= 0200;
+      permissions |= 0300;
     }
     const auto& creds = task.creds();
     return std::shared_ptr<Inode>(std::make_shared<FdLink>(

@@ -76,6 +76,31 @@ int main(int argc, char** argv) {
   show_bool("  target starts with pipe:[", strncmp(target, "pipe:[", 6) == 0);
   SHOW("readlink /proc/self/fd/999", readlink("/proc/self/fd/999", target, sizeof(target)));
 
+  // An fd link's permission bits show the access mode: r-x for read, -wx
+  // for write, and none for O_PATH. The write-only file is /dev/null, so
+  // the test writes nowhere.
+  const struct {
+    const char* label;
+    const char* path;
+    int flags;
+  } access_modes[] = {
+      {"mode of the link to an O_RDONLY fd", "/etc/passwd", O_RDONLY},
+      {"mode of the link to an O_WRONLY fd", "/dev/null", O_WRONLY},
+      {"mode of the link to an O_RDWR fd", "/dev/null", O_RDWR},
+      {"mode of the link to an O_PATH fd", "/etc/passwd", O_PATH},
+  };
+  for (size_t i = 0; i < sizeof(access_modes) / sizeof(access_modes[0]); i++) {
+    int fd = open(access_modes[i].path, access_modes[i].flags);
+    struct stat link_status = {0};
+    snprintf(expected, sizeof(expected), "/proc/self/fd/%d", fd);
+    if (fd < 0 || lstat(expected, &link_status) != 0) {
+      show_error_number(access_modes[i].label, errno);
+    } else {
+      show_octal(access_modes[i].label, link_status.st_mode);
+    }
+    close(fd);
+  }
+
   // Opening /proc/self/fd/N reopens the file.
   snprintf(expected, sizeof(expected), "/proc/self/fd/%d", file);
   int reopened = SHOW("open /proc/self/fd/N", open(expected, O_RDONLY));
