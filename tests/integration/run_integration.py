@@ -1539,6 +1539,342 @@ def case_compat_bad_flags(case):
         raise CaseFailed(f"a rejected command line created files: {leftovers}")
 
 
+# Real programs that write files: databases, version control, builds and
+# byte-compiled Python. Each case runs a shell script natively on a new
+# directory in the work directory and under ward on a new directory in /tmp,
+# which the overlay keeps in memory, so the host's /tmp must not get it.
+
+
+def require_real_program(path, package):
+    """Fail, rather than skip, when a program these cases need is missing,
+    because scripts/install-deps installs it."""
+    if not os.access(path, os.X_OK):
+        raise CaseFailed(
+            f"{path} is missing; install the Debian package {package} (scripts/install-deps)"
+        )
+
+
+def output_lines(data):
+    return decode(data).splitlines()
+
+
+def expect_script_same_as_native(
+    case, label, script, stdin_bytes=None, arguments=(), timeout_seconds=WARD_TIMEOUT_SECONDS
+):
+    """Run `sh -c script sh DIRECTORY ARGUMENTS...` natively and under ward and
+    require equal stdout, stderr and status. The script makes DIRECTORY
+    itself. Under ward DIRECTORY is /tmp/ward-LABEL-PID, which must not
+    appear on the host."""
+    native_directory = os.path.join(case.work_directory, label)
+    sandbox_directory = f"/tmp/ward-{label}-{os.getpid()}"
+    native = case.run_native(
+        ["/bin/sh", "-c", script, "sh", native_directory, *arguments], stdin_bytes
+    )
+    if native.status != "exit 0":
+        raise CaseFailed(f"the native run failed, so it cannot be the oracle: {describe(native)}")
+    sandboxed = case.run_ward(
+        ["/bin/sh", "-c", script, "sh", sandbox_directory, *arguments],
+        stdin_bytes,
+        timeout_seconds=timeout_seconds,
+    )
+    if not runs_match(native, sandboxed, output_lines):
+        raise CaseFailed(difference_report(native, sandboxed, output_lines))
+    if os.path.lexists(sandbox_directory):
+        raise CaseFailed(f"the sandboxed run left {sandbox_directory} on the host")
+    return native
+
+
+SQLITE = "/usr/bin/sqlite3"
+SQLITE_ROWS = 3000
+
+# The SQL fed to sqlite3 by the two single-process cases, after their
+# journal_mode pragma. A cache of 10 pages makes the big transaction spill
+# changed pages into the database file before COMMIT, so the ROLLBACK
+# after it has to restore them from the rollback journal or the WAL.
+SQLITE_SESSION = (
+    "PRAGMA cache_size=10;\n"
+    "CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT NOT NULL, price INTEGER NOT NULL);\n"
+    "BEGIN;\n"
+    + "".join(
+        f"INSERT INTO item(name, price) VALUES ('item-{i}', {i * 37 % 1000});\n"
+        for i in range(1, SQLITE_ROWS + 1)
+    )
+    + "COMMIT;\n"
+    "CREATE INDEX item_price ON item(price);\n"
+    "SELECT count(*), sum(price), min(name), max(name) FROM item;\n"
+    "SELECT id, name FROM item WHERE price = 37 ORDER BY id;\n"
+    "EXPLAIN QUERY PLAN SELECT name FROM item WHERE price = 37;\n"
+    "BEGIN;\n"
+    "UPDATE item SET name = name || '-changed';\n"
+    "DELETE FROM item WHERE id % 2 = 0;\n"
+    "ROLLBACK;\n"
+    "SELECT count(*), sum(price), max(name) FROM item;\n"
+    "UPDATE item SET price = price + 1 WHERE id % 3 = 0;\n"
+    "DELETE FROM item WHERE id > 2500;\n"
+    "SELECT count(*), sum(price) FROM item;\n"
+    "PRAGMA integrity_check;\n"
+)
+
+# The second sqlite3 process reads what the first one committed, and ls
+# shows that closing the last connection removed the journal or the WAL.
+SQLITE_SCRIPT = """\
+set -e
+mkdir "$1" && cd "$1"
+sqlite3 t.db
+sqlite3 t.db 'PRAGMA journal_mode; SELECT count(*), sum(price) FROM item; PRAGMA integrity_check;'
+ls
+"""
+
+
+def run_sqlite_session(case, label, journal_mode):
+    require_real_program(SQLITE, "sqlite3")
+    session = f"PRAGMA journal_mode={journal_mode};\n" + SQLITE_SESSION
+    native = expect_script_same_as_native(case, label, SQLITE_SCRIPT, session.encode())
+    # The oracle itself must show the journal mode and the rows.
+    lines = decode(native.stdout).splitlines()
+    if lines[0] != journal_mode.lower() or f"{SQLITE_ROWS}|" not in decode(native.stdout):
+        raise CaseFailed(f"the native sqlite3 run printed unexpected output:\n{describe(native)}")
+
+
+def case_sqlite_rollback_journal(case):
+    run_sqlite_session(case, "sqlite-journal", "DELETE")
+
+
+def case_sqlite_wal(case):
+    run_sqlite_session(case, "sqlite-wal", "WAL")
+
+
+# A writer and a reader in WAL mode: while the writer's transaction is
+# open, a reader sees the last commit. The writer reads its SQL from a
+# FIFO, so the script decides when it commits. wait_for polls the
+# writer's output at most 1000 times, 10 ms apart.
+SQLITE_WAL_TWO_PROCESSES_SCRIPT = """\
+set -eu
+mkdir "$1" && cd "$1"
+wait_for() {
+  tries=0
+  until grep -qx "$1" writer.out; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 1000 ]; then echo "timed out waiting for $1" >&2; exit 1; fi
+    sleep 0.01
+  done
+}
+sqlite3 t.db 'PRAGMA journal_mode=WAL; CREATE TABLE t(x INTEGER); INSERT INTO t VALUES (1), (2), (3);'
+mkfifo writer.in
+sqlite3 t.db < writer.in > writer.out &
+exec 3> writer.in
+echo "BEGIN; INSERT INTO t SELECT x + 10 FROM t; SELECT 'inserted';" >&3
+wait_for inserted
+echo "reader during the write: $(sqlite3 t.db 'SELECT count(*), sum(x) FROM t')"
+ls t.db*
+echo "COMMIT; SELECT 'committed';" >&3
+wait_for committed
+echo "reader after the commit: $(sqlite3 t.db 'SELECT count(*), sum(x) FROM t')"
+exec 3>&-
+wait
+cat writer.out
+sqlite3 t.db 'PRAGMA journal_mode; PRAGMA integrity_check;'
+"""
+
+
+def case_sqlite_wal_two_processes(case):
+    require_real_program(SQLITE, "sqlite3")
+    native = expect_script_same_as_native(
+        case, "sqlite-wal-two", SQLITE_WAL_TWO_PROCESSES_SCRIPT
+    )
+    if b"reader during the write: 3|6\n" not in native.stdout:
+        raise CaseFailed(f"the native reader did not see the last commit:\n{describe(native)}")
+
+
+GIT = "/usr/bin/git"
+
+# Commits need an identity, and -c gives it without a configuration file.
+# Hashes and dates differ from run to run, so only counts, names and
+# contents are printed.
+GIT_SCRIPT = """\
+set -eu
+mkdir "$1" && cd "$1"
+identity="-c user.name=Ward -c user.email=ward@example.com"
+git init -q -b main .
+echo one > a.txt
+mkdir sub && echo two > sub/b.txt && echo three > sub/c.txt
+git add .
+git $identity commit -q -m first
+echo four >> a.txt && git rm -q sub/c.txt
+git add a.txt
+git $identity commit -q -m second
+git log --oneline | wc -l
+git log --format=%s
+git status --porcelain | wc -l
+git ls-files
+git show HEAD:a.txt
+git diff --stat HEAD~1 HEAD | tail -n 1
+git fsck --no-progress 2>&1 | wc -l
+"""
+
+
+def case_git_commit(case):
+    require_real_program(GIT, "git")
+    native = expect_script_same_as_native(case, "git", GIT_SCRIPT)
+    if not native.stdout.startswith(b"2\nsecond\nfirst\n"):
+        raise CaseFailed(f"the native git run did not make two commits:\n{describe(native)}")
+
+
+# A build with a header dependency: the first make compiles and links,
+# the second has nothing to do, and touching the header rebuilds the
+# objects, which needs nanosecond file times.
+MAKE_SCRIPT = """\
+set -eu
+mkdir "$1" && cd "$1"
+echo 'const char *greeting(void);' > greet.h
+printf '#include "greet.h"\\nconst char *greeting(void) { return "hello from make"; }\\n' > greet.c
+printf '#include <stdio.h>\\n#include "greet.h"\\nint main(void) { puts(greeting()); return 0; }\\n' > main.c
+printf 'hello: main.o greet.o\\n\\tcc -o $@ main.o greet.o\\n%.o: %.c greet.h\\n\\tcc -c -o $@ $<\\n' > Makefile
+make
+./hello
+make
+touch greet.h
+make
+./hello
+"""
+
+
+def case_make_project(case):
+    require_real_program("/usr/bin/make", "make")
+    require_real_program("/usr/bin/cc", "gcc")
+    native = expect_script_same_as_native(case, "make", MAKE_SCRIPT, timeout_seconds=50)
+    if b"make: 'hello' is up to date.\n" not in native.stdout:
+        raise CaseFailed(f"the native second make rebuilt hello:\n{describe(native)}")
+
+
+# compileall writes __pycache__ directories next to the sources, and the
+# import afterwards loads the .pyc files. Their names carry the Python
+# version, which is the same in both runs.
+PYTHON_COMPILEALL_SCRIPT = """\
+set -eu
+mkdir -p "$1/pkg/sub" && cd "$1"
+echo 'VALUE = 1' > pkg/__init__.py
+echo 'def double(x): return 2 * x' > pkg/mod.py
+echo 'SQUARES = [i * i for i in range(4)]' > pkg/sub/__init__.py
+python3 -m compileall -q pkg
+find pkg -name '*.pyc' | sort
+python3 -c 'import os, pkg.mod, pkg.sub
+print(pkg.VALUE, pkg.mod.double(21), pkg.sub.SQUARES, os.path.relpath(pkg.mod.__cached__))'
+"""
+
+
+def case_python_compileall(case):
+    native = expect_script_same_as_native(case, "compileall", PYTHON_COMPILEALL_SCRIPT)
+    # Three .pyc files listed by find, then the one the import loaded.
+    if native.stdout.count(b".pyc\n") != 4:
+        raise CaseFailed(f"the native compileall wrote other .pyc files:\n{describe(native)}")
+
+
+# tempfile makes its directories and files in /tmp (TMPDIR is unset), and the
+# sqlite3 module writes a database there. The program also writes a file
+# in the directory that the case checks for on the host.
+PYTHON_TEMPFILE_PROGRAM = """\
+import json, os, sqlite3, sys, tempfile
+print(tempfile.gettempdir())
+with tempfile.TemporaryDirectory() as directory:
+    path = os.path.join(directory, "data.db")
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE kv(k TEXT PRIMARY KEY, v TEXT)")
+    with connection:
+        connection.executemany(
+            "INSERT INTO kv VALUES (?, ?)",
+            [(f"k{i}", json.dumps({"i": i, "square": i * i})) for i in range(500)],
+        )
+    rows = connection.execute("SELECT v FROM kv WHERE k IN ('k7', 'k499') ORDER BY k").fetchall()
+    print([json.loads(v) for (v,) in rows])
+    connection.close()
+    with tempfile.NamedTemporaryFile("w", dir=directory, suffix=".json", delete=False) as handle:
+        json.dump({"rows": 500}, handle)
+    with open(handle.name) as handle:
+        print(json.load(handle), os.path.dirname(handle.name) == directory)
+    with tempfile.TemporaryFile() as handle:
+        handle.write(b"x" * 100000)
+        handle.seek(0)
+        print(len(handle.read()))
+    # The JSON file's name has a random part.
+    print(sorted(name if name.endswith(".db") else "*.json" for name in os.listdir(directory)))
+print(os.path.exists(directory))
+with open(sys.argv[1], "w") as handle:
+    handle.write("written\\n")
+with open(sys.argv[1]) as handle:
+    print(handle.read(), end="")
+os.unlink(sys.argv[1])
+"""
+
+
+def case_python_tempfile_sqlite(case):
+    script = 'mkdir "$1" && exec python3 -c "$2" "$1/written"'
+    expect_script_same_as_native(
+        case, "tempfile", script, arguments=[PYTHON_TEMPFILE_PROGRAM]
+    )
+
+
+# `find / -xdev` natively stops at the host's mounts, and under ward at
+# the sandbox's own /proc, /sys and /dev. The rest of the host root contains
+# build trees and /tmp, which other tests change while this case runs, so
+# the shared objects are counted within /usr only, which has no mount
+# below it. The second find checks that -xdev enters none of the mounts.
+FIND_SCRIPT = """\
+set -eu
+find /usr -xdev -name '*.so*' | wc -l
+find / -xdev -maxdepth 2 \\( -path '/proc/*' -o -path '/sys/*' -o -path '/dev/*' \\) -print | wc -l
+find / -xdev -maxdepth 1 \\( -name proc -o -name sys -o -name dev \\) | sort
+"""
+
+
+def case_find_shared_objects(case):
+    native, _ = expect_same_as_native(case, ["/bin/sh", "-c", FIND_SCRIPT])
+    count = int(decode(native.stdout).splitlines()[0])
+    if count < 100:
+        raise CaseFailed(f"the native find counted only {count} shared objects in /usr")
+
+
+def fd_links(data):
+    """Return the mode and link of descriptors 3 and 4 in `ls -l` output."""
+    lines = []
+    for line in decode(data).splitlines():
+        fields = line.split()
+        if len(fields) == 11 and fields[8] in ("3", "4"):
+            lines.append(" ".join([fields[0], *fields[8:]]))
+    return lines
+
+
+def maps_without_addresses(data):
+    """Return the sorted mappings of /proc/self/maps without their
+    addresses, which ASLR changes from run to run."""
+    return sorted(" ".join(line.split()[1:]) for line in decode(data).splitlines())
+
+
+def case_proc_self_fd_maps(case):
+    # ls -l reads each link of its own fd directory, and the descriptors the
+    # shell opened show their paths. The write opens a new file, which must
+    # stay in the sandbox, so ward runs first.
+    input_path = case.write_file("input", b"input\n", 0o644)
+    output_path = os.path.join(case.work_directory, "output")
+    fd_script = 'exec 3< "$1" 4>> "$2" && ls -l /proc/self/fd/'
+    fd_argv = ["/bin/sh", "-c", fd_script, "sh", input_path, output_path]
+    sandboxed = case.run_ward(fd_argv)
+    if os.path.lexists(output_path):
+        raise CaseFailed(f"the sandboxed run created {output_path} on the host")
+    native = case.run_native(fd_argv)
+    expect_status(native, "exit 0")
+    if len(fd_links(native.stdout)) != 2:
+        raise CaseFailed(f"the native ls did not list descriptors 3 and 4:\n{describe(native)}")
+    if not runs_match(native, sandboxed, fd_links):
+        raise CaseFailed(difference_report(native, sandboxed, fd_links))
+
+    native, _ = expect_same_as_native(
+        case, ["cat", "/proc/self/maps"], filter_output=maps_without_addresses
+    )
+    if not any(line.endswith(" /usr/bin/cat") for line in maps_without_addresses(native.stdout)):
+        raise CaseFailed(f"the native maps do not name /usr/bin/cat:\n{describe(native)}")
+
+
 CASES = {
     name.removeprefix("case_"): function
     for name, function in globals().items()
