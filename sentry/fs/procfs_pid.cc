@@ -152,6 +152,10 @@ class FdLink final : public SyntheticSymlink {
   }
 
  protected:
+  // Linux's proc_fd_instantiate gives every fd link an st_size of 64,
+  // whatever its target.
+  off_t size_bytes() const override { return 64; }
+
   Result<std::pair<uid_t, gid_t>> owner() const override {
     return std::pair<uid_t, gid_t>{uid_, gid_};
   }

@@ -77,8 +77,8 @@ int main(int argc, char** argv) {
   SHOW("readlink /proc/self/fd/999", readlink("/proc/self/fd/999", target, sizeof(target)));
 
   // An fd link's permission bits show the access mode: r-x for read, -wx
-  // for write, and none for O_PATH. The write-only file is /dev/null, so
-  // the test writes nowhere.
+  // for write, and none for O_PATH. Its size is 64 whatever the target.
+  // The write-only file is /dev/null, so the test writes nowhere.
   const struct {
     const char* label;
     const char* path;
@@ -97,6 +97,7 @@ int main(int argc, char** argv) {
       show_error_number(access_modes[i].label, errno);
     } else {
       show_octal(access_modes[i].label, link_status.st_mode);
+      show_value("  st_size", link_status.st_size);
     }
     close(fd);
   }

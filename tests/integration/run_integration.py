@@ -1835,12 +1835,12 @@ def case_find_shared_objects(case):
 
 
 def fd_links(data):
-    """Return the mode and link of descriptors 3 and 4 in `ls -l` output."""
+    """Return the mode, size and link of descriptors 3 and 4 in `ls -l` output."""
     lines = []
     for line in decode(data).splitlines():
         fields = line.split()
         if len(fields) == 11 and fields[8] in ("3", "4"):
-            lines.append(" ".join([fields[0], *fields[8:]]))
+            lines.append(" ".join([fields[0], fields[4], *fields[8:]]))
     return lines
 
 
