@@ -127,35 +127,42 @@ static void check_memfd(void) {
 }
 
 static void check_posix_shm(void) {
-  int fd = SHOW_OK("shm_open", shm_open("/ward-conformance-shm", O_CREAT | O_EXCL | O_RDWR, 0600));
+  // Names carry the pid: the host's /dev/shm is shared by the native runs
+  // of this test, which may run at the same time.
+  char shm_name[64];
+  char sem_name[64];
+  snprintf(shm_name, sizeof shm_name, "/ward-conformance-shm-%d", (int)getpid());
+  snprintf(sem_name, sizeof sem_name, "/ward-conformance-sem-%d", (int)getpid());
+
+  int fd = SHOW_OK("shm_open", shm_open(shm_name, O_CREAT | O_EXCL | O_RDWR, 0600));
   SHOW("shm ftruncate", ftruncate(fd, 4096));
   int* counter = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   *counter = 1;
   pid_t child = fork();
   if (child == 0) {
-    int again = shm_open("/ward-conformance-shm", O_RDWR, 0);
+    int again = shm_open(shm_name, O_RDWR, 0);
     int* other = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, again, 0);
     *other += 41;
     _exit(0);
   }
   waitpid(child, NULL, 0);
   show_value("shared counter", *counter);
-  SHOW("shm_open O_EXCL existing", shm_open("/ward-conformance-shm", O_CREAT | O_EXCL | O_RDWR, 0600));
-  SHOW("shm_unlink", shm_unlink("/ward-conformance-shm"));
-  SHOW("shm_unlink missing", shm_unlink("/ward-conformance-shm"));
+  SHOW("shm_open O_EXCL existing", shm_open(shm_name, O_CREAT | O_EXCL | O_RDWR, 0600));
+  SHOW("shm_unlink", shm_unlink(shm_name));
+  SHOW("shm_unlink missing", shm_unlink(shm_name));
 
-  sem_t* semaphore = sem_open("/ward-conformance-sem", O_CREAT | O_EXCL, 0600, 0);
+  sem_t* semaphore = sem_open(sem_name, O_CREAT | O_EXCL, 0600, 0);
   show_bool("sem_open", semaphore != SEM_FAILED);
   child = fork();
   if (child == 0) {
-    sem_t* other = sem_open("/ward-conformance-sem", 0);
+    sem_t* other = sem_open(sem_name, 0);
     sem_post(other);
     _exit(0);
   }
   SHOW("sem_wait", sem_wait(semaphore));
   waitpid(child, NULL, 0);
   SHOW("sem_trywait empty", sem_trywait(semaphore));
-  SHOW("sem_unlink", sem_unlink("/ward-conformance-sem"));
+  SHOW("sem_unlink", sem_unlink(sem_name));
 }
 
 int main(void) {
