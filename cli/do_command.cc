@@ -181,6 +181,7 @@ int run_sandbox(const GlobalOptions& global, const DoOptions& options, const San
 
   kernel::KernelOptions kernel_options{
       .strace = options.strace,
+      .strace_filter = options.strace_filter,
       .hostname = options.hostname.empty() ? host_hostname() : options.hostname,
   };
   auto kernel = kernel::Kernel::create(std::move(*platform), kernel_options);

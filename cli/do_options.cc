@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "compat/report.h"
+#include "syscalls/table.h"
 
 namespace ward::cli {
 namespace {
@@ -131,9 +132,15 @@ CLI::Option* add_repeatable(CLI::App& command, const std::string& name,
 
 void add_do_options(CLI::App& command, DoOptions& options, std::vector<std::string>& binds,
                     std::vector<std::string>& tmpfs_mounts, std::string& user, std::string& overlay,
-                    std::string& overlay_size) {
+                    std::string& overlay_size, std::vector<std::string>& strace_filter) {
   command.add_flag("--strace", options.strace,
                    "Log every system call with its decoded arguments and result, at info level");
+  command
+      .add_option("--strace-filter", strace_filter,
+                  "Log only these system calls, by name, separated by commas; implies --strace")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->type_name("SYSCALL,...");
   command
       .add_option("--root", options.mounts.host_root,
                   "Host directory the sandbox sees as /, read-only underneath the overlay")
@@ -206,7 +213,16 @@ void add_do_options(CLI::App& command, DoOptions& options, std::vector<std::stri
 // configuration. Returns a usage error for a combination of options.
 std::string finish_do_options(DoOptions& options, const std::vector<std::string>& binds,
                               const std::vector<std::string>& tmpfs_mounts, const std::string& user,
-                              const std::string& overlay, const std::string& overlay_size) {
+                              const std::string& overlay, const std::string& overlay_size,
+                              const std::vector<std::string>& strace_filter) {
+  for (const std::string& name : strace_filter) {
+    const syscalls::SyscallEntry* entry = syscalls::find_syscall(name);
+    if (entry == nullptr) {
+      return "--strace-filter: unknown system call '" + name + "'";
+    }
+    options.strace_filter.insert(static_cast<uint32_t>(entry->number));
+    options.strace = true;
+  }
   if (!user.empty()) {
     UserIds ids;
     if (std::string error = parse_user(user, ids); !error.empty()) {
@@ -460,6 +476,7 @@ std::variant<ParsedCommandLine, CommandLineExit> parse_command_line(
   std::string user;
   std::string overlay = "memory";
   std::string overlay_size;
+  std::vector<std::string> strace_filter;
 
   CLI::App app{
       "ward runs Linux programs in a sandbox: every system call they make is served by ward's "
@@ -477,7 +494,8 @@ std::variant<ParsedCommandLine, CommandLineExit> parse_command_line(
       "do",
       "Run PROGRAM with ARGS in a sandbox whose root is a view of the host's, with writes kept "
       "in memory");
-  add_do_options(*do_command, parsed.do_options, binds, tmpfs_mounts, user, overlay, overlay_size);
+  add_do_options(*do_command, parsed.do_options, binds, tmpfs_mounts, user, overlay, overlay_size,
+                 strace_filter);
 
   CLI::App* compat_command = app.add_subcommand(
       "compat",
@@ -486,7 +504,7 @@ std::variant<ParsedCommandLine, CommandLineExit> parse_command_line(
       "requests, socket features and /proc files, with guest call stacks, and whether the "
       "sandbox root has the program's loader and libraries");
   add_do_options(*compat_command, parsed.compat_options.run, binds, tmpfs_mounts, user, overlay,
-                 overlay_size);
+                 overlay_size, strace_filter);
   add_compat_options(*compat_command, parsed.compat_options);
   compat_command->footer(
       "Exit status: the program's own, as with `ward do` (125 when ward fails before the program "
@@ -528,7 +546,8 @@ std::variant<ParsedCommandLine, CommandLineExit> parse_command_line(
   DoOptions& run_options =
       compat_command->parsed() ? parsed.compat_options.run : parsed.do_options;
   if (std::string error =
-          finish_do_options(run_options, binds, tmpfs_mounts, user, overlay, overlay_size);
+          finish_do_options(run_options, binds, tmpfs_mounts, user, overlay, overlay_size,
+                            strace_filter);
       !error.empty()) {
     return CommandLineExit{.exit_status = kExitUsage, .message = "ward: " + error + "\n"};
   }

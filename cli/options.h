@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct DoOptions {
   std::string hostname;              // empty: the host's hostname
   std::string platform = "ptrace";
   bool strace = false;
+  // Numbers of the syscalls --strace logs; empty: every syscall.
+  std::set<uint32_t> strace_filter;
   // NAME=VALUE assignments for the guest's environment, in command-line order.
   std::vector<std::string> env;
   // Names of ward's environment variables copied into the guest's.

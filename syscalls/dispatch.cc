@@ -134,7 +134,9 @@ void run_syscall(kernel::Task& task) {
 
   // The call is formatted before it runs: execve replaces the memory its
   // arguments point to.
-  bool tracing = task.kernel().options().strace && entry != nullptr;
+  const kernel::KernelOptions& options = task.kernel().options();
+  bool tracing = options.strace && entry != nullptr &&
+                 (options.strace_filter.empty() || options.strace_filter.contains(args.number));
   std::string call;
   if (tracing) {
     call = format_syscall_entry(*entry, args.raw, strace_reader(task));

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,8 @@ namespace ward::kernel {
 
 struct KernelOptions {
   bool strace = false;
+  // Numbers of the syscalls --strace logs; empty: every syscall.
+  std::set<uint32_t> strace_filter;
   std::string hostname = "ward";
   // Whether the first process is protected like a pid namespace's init: it
   // ignores every signal sent from inside the sandbox that it has no

@@ -1025,6 +1025,21 @@ def case_hostname_flag(case):
     expect_stdout(result, b"ward-sandbox\n")
 
 
+def case_strace_filter(case):
+    # Only the named calls are logged, and the guest's own output is apart.
+    flags = ["--strace-filter=write,exit_group"]
+    result = case.run_ward(["/bin/sh", "-c", "echo hi"], do_flags=flags)
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"hi\n")
+    lines = decode(result.stderr).splitlines()
+    calls = [line for line in lines if line.startswith("[ward info] [pid ")]
+    if not any(" write(1, " in line and line.endswith(", 3) = 3") for line in calls):
+        raise CaseFailed(f"expected the write of hi to be logged\n{describe(result)}")
+    for line in calls:
+        if " write(" not in line and " exit_group(" not in line:
+            raise CaseFailed(f"a call outside the filter was logged: {line}\n{describe(result)}")
+
+
 def case_cwd_flag(case):
     result = case.run_ward(["/bin/pwd"], do_flags=["--cwd", "/usr/bin"])
     expect_status(result, "exit 0")

@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -123,6 +124,17 @@ TEST(DoOptions, EveryFlagParsed) {
 TEST(DoOptions, OverlayNone) {
   DoOptions options = parse_ok({"--overlay", "none"});
   EXPECT_EQ(options.mounts.overlay, vfs::OverlayMode::kNone);
+}
+
+TEST(DoOptions, StraceFilterNamesSyscalls) {
+  DoOptions options = parse_ok({"--strace-filter", "openat,close", "--strace-filter=read"});
+  EXPECT_TRUE(options.strace);
+  EXPECT_EQ(options.strace_filter, (std::set<uint32_t>{0, 3, 257}));
+}
+
+TEST(DoOptions, BadStraceFilter) {
+  EXPECT_EQ(rejection({"--strace-filter", "openat,no_such_call"}),
+            "ward: --strace-filter: unknown system call 'no_such_call'\n");
 }
 
 TEST(DoOptions, RepeatedFlagTakesOneValueEach) {
