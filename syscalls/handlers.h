@@ -11,4 +11,5 @@
 #include "syscalls/handlers_process.h"
 #include "syscalls/handlers_seccomp.h"
 #include "syscalls/handlers_socket.h"
+#include "syscalls/handlers_sync.h"
 #include "syscalls/handlers_timer.h"

@@ -108,6 +108,9 @@ Result<int64_t> sys_fchownat(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_truncate(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_ftruncate(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_utimensat(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_utime(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_utimes(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_futimesat(kernel::Task& task, const SyscallArgs& args);
 
 // sys_xattr.cc: extended attributes.
 Result<int64_t> sys_getxattr(kernel::Task& task, const SyscallArgs& args);

@@ -1,11 +1,14 @@
 // The calls that change the filesystem: mkdir, mknod, rmdir, unlink,
-// rename, link, symlink, chmod, chown, truncate and utimensat. Each checks
-// its flags and paths in Linux's order and leaves the rest to the VFS.
+// rename, link, symlink, chmod, chown, truncate, and utimensat with its
+// older forms utime, utimes and futimesat. Each checks its flags and paths
+// in Linux's order and leaves the rest to the VFS.
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <utime.h>
 
 #include <array>
 #include <optional>
@@ -30,6 +33,8 @@ using vfs::VirtualDentry;
 
 // utimensat's argument: access time, then modification time.
 using TimePair = std::array<timespec, 2>;
+// The same for utimes and futimesat.
+using TimevalPair = std::array<timeval, 2>;
 
 constexpr uint32_t kRenameFlags = RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT;
 
@@ -155,6 +160,44 @@ Result<int64_t> size_limited(kernel::Task& task, Result<void> result) {
 bool valid_nanoseconds(long nanoseconds) {
   return nanoseconds == UTIME_NOW || nanoseconds == UTIME_OMIT ||
          (nanoseconds >= 0 && nanoseconds <= 999'999'999);
+}
+
+using Times = std::optional<std::pair<timespec, timespec>>;
+
+// Linux's do_utimes once the times are checked: a NULL path with a dirfd
+// other than AT_FDCWD names the dirfd's own file.
+Result<int64_t> set_times_at(kernel::Task& task, int dirfd, GuestAddr path_addr, const Times& times,
+                             uint32_t flags) {
+  if (path_addr.is_null() && dirfd != AT_FDCWD) {
+    if (flags != 0) {
+      return Errno{EINVAL};
+    }
+    FileRef file = TRY(vfs::io_file(task, dirfd));
+    return done(vfs::set_times(vfs::caller_of(task), file->location(), times));
+  }
+  const std::string path = TRY(task.copy_in_path(path_addr, (flags & AT_EMPTY_PATH) != 0));
+  const VirtualDentry location = TRY(vfs::lookup_at(
+      task, dirfd, path, vfs::WalkOptions{.follow_final = (flags & AT_SYMLINK_NOFOLLOW) == 0}));
+  return done(vfs::set_times(vfs::caller_of(task), location, times));
+}
+
+// futimesat(2) and utimes(2): two timevals, whose tv_usec must be 0 to
+// 999999. The check comes before the conversion to nanoseconds, so that
+// UTIME_NOW and UTIME_OMIT, which only utimensat takes, are EINVAL here.
+Result<int64_t> set_times_from_timevals(kernel::Task& task, int dirfd, GuestAddr path_addr,
+                                        GuestAddr times_addr) {
+  Times times;
+  if (!times_addr.is_null()) {
+    const auto copied = TRY(task.copy_in<TimevalPair>(times_addr));
+    for (const timeval& time : copied) {
+      if (time.tv_usec < 0 || time.tv_usec >= 1'000'000) {
+        return Errno{EINVAL};
+      }
+    }
+    times = std::pair(timespec{.tv_sec = copied[0].tv_sec, .tv_nsec = copied[0].tv_usec * 1000},
+                      timespec{.tv_sec = copied[1].tv_sec, .tv_nsec = copied[1].tv_usec * 1000});
+  }
+  return set_times_at(task, dirfd, path_addr, times, 0);
 }
 
 }  // namespace
@@ -372,7 +415,7 @@ Result<int64_t> sys_utimensat(kernel::Task& task, const SyscallArgs& args) {
   const GuestAddr times_addr = args.addr(2);
   const uint32_t flags = args.u32(3);
 
-  std::optional<std::pair<timespec, timespec>> times;
+  Times times;
   if (!times_addr.is_null()) {
     const auto copied = TRY(task.copy_in<TimePair>(times_addr));
     if (copied[0].tv_nsec == UTIME_OMIT && copied[1].tv_nsec == UTIME_OMIT) {
@@ -386,19 +429,36 @@ Result<int64_t> sys_utimensat(kernel::Task& task, const SyscallArgs& args) {
   if ((flags & ~static_cast<uint32_t>(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) != 0) {
     return Errno{EINVAL};
   }
+  return set_times_at(task, dirfd, path_addr, times, flags);
+}
 
-  // A NULL path names the dirfd's file (futimens).
-  if (path_addr.is_null() && dirfd != AT_FDCWD) {
-    if (flags != 0) {
-      return Errno{EINVAL};
-    }
-    FileRef file = TRY(vfs::io_file(task, dirfd));
-    return done(vfs::set_times(vfs::caller_of(task), file->location(), times));
+// utime(2): whole seconds from a struct utimbuf, or now for a NULL one.
+Result<int64_t> sys_utime(kernel::Task& task, const SyscallArgs& args) {
+  const GuestAddr path_addr = args.addr(0);
+  const GuestAddr times_addr = args.addr(1);
+
+  Times times;
+  if (!times_addr.is_null()) {
+    const auto copied = TRY(task.copy_in<utimbuf>(times_addr));
+    times = std::pair(timespec{.tv_sec = copied.actime, .tv_nsec = 0},
+                      timespec{.tv_sec = copied.modtime, .tv_nsec = 0});
   }
-  const std::string path = TRY(task.copy_in_path(path_addr, (flags & AT_EMPTY_PATH) != 0));
-  const VirtualDentry location = TRY(vfs::lookup_at(
-      task, dirfd, path, vfs::WalkOptions{.follow_final = (flags & AT_SYMLINK_NOFOLLOW) == 0}));
-  return done(vfs::set_times(vfs::caller_of(task), location, times));
+  return set_times_at(task, AT_FDCWD, path_addr, times, 0);
+}
+
+// utimes(2)
+Result<int64_t> sys_utimes(kernel::Task& task, const SyscallArgs& args) {
+  const GuestAddr path_addr = args.addr(0);
+  const GuestAddr times_addr = args.addr(1);
+  return set_times_from_timevals(task, AT_FDCWD, path_addr, times_addr);
+}
+
+// futimesat(2): a NULL path names the dirfd's file, as in utimensat.
+Result<int64_t> sys_futimesat(kernel::Task& task, const SyscallArgs& args) {
+  const int dirfd = args.fd(0);
+  const GuestAddr path_addr = args.addr(1);
+  const GuestAddr times_addr = args.addr(2);
+  return set_times_from_timevals(task, dirfd, path_addr, times_addr);
 }
 
 }  // namespace ward::syscalls

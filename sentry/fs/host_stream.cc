@@ -172,6 +172,15 @@ class HostSeekableStreamFile final : public FileDescription {
     return ok();
   }
 
+  // The user gave ward this file to write, so the guest may flush it.
+  Result<void> sync(bool data_only) override {
+    const int result = data_only ? fdatasync(fd_.get()) : fsync(fd_.get());
+    if (result != 0) {
+      return Errno{errno};
+    }
+    return ok();
+  }
+
   Result<int64_t> seek(int64_t offset, int whence) override {
     const off_t target = lseek(fd_.get(), offset, whence);
     if (target < 0) {

@@ -258,11 +258,13 @@ Result<FileRef> HostInode::open(const Caller& caller, const VirtualDentry& locat
         host_flags |= flags & O_TRUNC;
       }
       UniqueFd fd = TRY(host.reopen(path_fd_.get(), host_flags));
-      return FileRef(std::make_shared<HostRegularFile>(location, flags, std::move(fd)));
+      return FileRef(std::make_shared<HostRegularFile>(location, flags, std::move(fd),
+                                                             host.writable()));
     }
     case S_IFDIR: {
       UniqueFd fd = TRY(host.reopen(path_fd_.get(), O_RDONLY | O_DIRECTORY));
-      return FileRef(std::make_shared<HostDirectoryFile>(location, flags, std::move(fd)));
+      return FileRef(std::make_shared<HostDirectoryFile>(location, flags, std::move(fd),
+                                                               host.writable()));
     }
     case S_IFIFO:
       // A host FIFO connects to host processes outside the sandbox: opening
@@ -282,6 +284,28 @@ Result<FileRef> HostInode::open(const Caller& caller, const VirtualDentry& locat
     default:
       return Errno{ELOOP};
   }
+}
+
+Result<void> HostInode::sync_filesystem() {
+  HostFilesystem& host = host_filesystem();
+  if (!host.writable()) {
+    return ok();
+  }
+  // syncfs needs an fd open for I/O, and reopening anything else (a FIFO)
+  // could block or act on a device.
+  int open_flags = 0;
+  if (type() == S_IFDIR) {
+    open_flags = O_RDONLY | O_DIRECTORY;
+  } else if (type() == S_IFREG) {
+    open_flags = O_RDONLY;
+  } else {
+    return ok();
+  }
+  const UniqueFd fd = TRY(host.reopen(path_fd_.get(), open_flags));
+  if (syncfs(fd.get()) != 0) {
+    return Errno{errno};
+  }
+  return ok();
 }
 
 bool HostInode::unlinked() {

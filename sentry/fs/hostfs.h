@@ -118,6 +118,11 @@ class HostInode final : public Inode {
                       std::string_view new_name, unsigned flags) override;
   Result<void> set_attributes(const Caller& caller, const AttributeChange& change) override;
 
+  // syncfs(2) on the host filesystem of a read-write bind, through this
+  // inode when it is a directory or a regular file. 0 for the read-only
+  // root, where the sandbox wrote nothing.
+  Result<void> sync_filesystem() override;
+
  private:
   HostFilesystem& host_filesystem() const;
 

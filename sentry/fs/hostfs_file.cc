@@ -1,6 +1,8 @@
 #include "sentry/fs/hostfs_file.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -25,13 +27,25 @@ struct HostDirentHeader {
 constexpr size_t kNameOffset = 19;  // offsetof(linux_dirent64, d_name)
 constexpr size_t kHostDirentBufferBytes = 32 * 1024;
 
+// fsync, or fdatasync when `data_only`, of a host fd.
+Result<void> host_sync(int fd, bool data_only) {
+  const int result = data_only ? fdatasync(fd) : fsync(fd);
+  if (result != 0) {
+    return Errno{errno};
+  }
+  return ok();
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
 // HostRegularFile
 
-HostRegularFile::HostRegularFile(VirtualDentry location, uint32_t flags, UniqueFd fd)
-    : FileDescription(std::move(location), flags), fd_(std::move(fd)) {}
+HostRegularFile::HostRegularFile(VirtualDentry location, uint32_t flags, UniqueFd fd,
+                                 bool host_writable)
+    : FileDescription(std::move(location), flags),
+      fd_(std::move(fd)),
+      host_writable_(host_writable) {}
 
 Result<size_t> HostRegularFile::read(std::span<std::byte> buffer, std::optional<int64_t> offset) {
   return at_position(offset, [&](int64_t position) -> Result<size_t> {
@@ -116,11 +130,54 @@ Result<struct stat> HostRegularFile::stat() {
   return st;
 }
 
+Result<void> HostRegularFile::sync(bool data_only) {
+  if (!host_writable_) {
+    return ok();
+  }
+  return host_sync(fd_.get(), data_only);
+}
+
+Result<void> HostRegularFile::sync_range(int64_t offset, int64_t count_bytes, uint32_t flags) {
+  if (!host_writable_) {
+    return ok();
+  }
+  if (sync_file_range(fd_.get(), offset, count_bytes, flags) != 0) {
+    return Errno{errno};
+  }
+  return ok();
+}
+
+Result<void> HostRegularFile::allocate(int mode, int64_t offset, int64_t length,
+                                       uint64_t size_limit_bytes) {
+  TRY(mount_write_access(*location().mount));
+
+  // Linux's inode_newsize_ok, which ext4 and xfs apply to the new size of
+  // a mode without FALLOC_FL_KEEP_SIZE.
+  if ((mode & FALLOC_FL_KEEP_SIZE) == 0) {
+    const int64_t old_size = TRY(stat()).st_size;
+    int64_t new_size = offset + length;
+    if ((mode & FALLOC_FL_INSERT_RANGE) != 0 && __builtin_add_overflow(old_size, length, &new_size)) {
+      return Errno{EFBIG};
+    }
+    if (new_size > old_size && static_cast<uint64_t>(new_size) > size_limit_bytes) {
+      return Errno{EFBIG};
+    }
+  }
+
+  if (::fallocate(fd_.get(), mode, offset, length) != 0) {
+    return Errno{errno};
+  }
+  return ok();
+}
+
 // ---------------------------------------------------------------------------
 // HostDirectoryFile
 
-HostDirectoryFile::HostDirectoryFile(VirtualDentry location, uint32_t flags, UniqueFd fd)
-    : FileDescription(std::move(location), flags), fd_(std::move(fd)) {}
+HostDirectoryFile::HostDirectoryFile(VirtualDentry location, uint32_t flags, UniqueFd fd,
+                                     bool host_writable)
+    : FileDescription(std::move(location), flags),
+      fd_(std::move(fd)),
+      host_writable_(host_writable) {}
 
 Result<size_t> HostDirectoryFile::read(std::span<std::byte>, std::optional<int64_t>) {
   return Errno{EISDIR};
@@ -132,6 +189,13 @@ Result<int64_t> HostDirectoryFile::seek(int64_t offset, int whence) {
     return Errno{errno};
   }
   return static_cast<int64_t>(target);
+}
+
+Result<void> HostDirectoryFile::sync(bool data_only) {
+  if (!host_writable_) {
+    return ok();
+  }
+  return host_sync(fd_.get(), data_only);
 }
 
 Result<void> HostDirectoryFile::iterate_dir(const Caller&, DirentSink& sink) {

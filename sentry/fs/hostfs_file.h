@@ -14,7 +14,9 @@ namespace ward::vfs {
 
 class HostRegularFile final : public FileDescription {
  public:
-  HostRegularFile(VirtualDentry location, uint32_t flags, UniqueFd fd);
+  // `host_writable`: whether the file is on a read-write bind, whose host
+  // files the guest may change and so flushes.
+  HostRegularFile(VirtualDentry location, uint32_t flags, UniqueFd fd, bool host_writable);
 
   Result<size_t> read(std::span<std::byte> buffer, std::optional<int64_t> offset) override;
   // Only files of a read-write bind are open for writing. With O_APPEND
@@ -27,22 +29,38 @@ class HostRegularFile final : public FileDescription {
   Result<struct stat> stat() override;
   std::optional<int> host_fd_for_mapping() override { return fd_.get(); }
 
+  // fsync, fdatasync and sync_file_range run on the host file of a
+  // read-write bind. A file of the read-only root has nothing the sandbox
+  // wrote, so they return 0 without a host call, as Linux's overlay skips
+  // the fsync of a lower file.
+  Result<void> sync(bool data_only) override;
+  Result<void> sync_range(int64_t offset, int64_t count_bytes, uint32_t flags) override;
+  // The host's fallocate, after the RLIMIT_FSIZE check of a mode that
+  // grows the file. The host filesystem decides which modes it supports.
+  Result<void> allocate(int mode, int64_t offset, int64_t length,
+                        uint64_t size_limit_bytes) override;
+
  private:
   UniqueFd fd_;
+  bool host_writable_;
 };
 
 class HostDirectoryFile final : public FileDescription {
  public:
-  HostDirectoryFile(VirtualDentry location, uint32_t flags, UniqueFd fd);
+  HostDirectoryFile(VirtualDentry location, uint32_t flags, UniqueFd fd, bool host_writable);
 
   // A directory reads as EISDIR, as Linux's generic_read_dir.
   Result<size_t> read(std::span<std::byte> buffer, std::optional<int64_t> offset) override;
   // The position is the host directory's own cookie.
   Result<int64_t> seek(int64_t offset, int whence) override;
   Result<void> iterate_dir(const Caller& caller, DirentSink& sink) override;
+  // fsync of the host directory of a read-write bind; 0 on the read-only
+  // root.
+  Result<void> sync(bool data_only) override;
 
  private:
   UniqueFd fd_;
+  bool host_writable_;
 };
 
 }  // namespace ward::vfs

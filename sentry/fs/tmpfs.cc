@@ -30,6 +30,9 @@ class TmpfsDirectoryFile final : public DirectoryFile {
  public:
   using DirectoryFile::DirectoryFile;
 
+  // tmpfs lives in memory: nothing to flush (Linux's noop_fsync).
+  Result<void> sync(bool) override { return ok(); }
+
   Result<void> iterate_dir(const Caller&, DirentSink& sink) override {
     auto& directory = static_cast<TmpfsDirectory&>(inode());
     if (offset() == 0) {

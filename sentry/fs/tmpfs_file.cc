@@ -1,6 +1,7 @@
 // tmpfs regular files: their data in a host memfd, their open files, the
 // files of memfd_create(2) and file seals.
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -70,6 +71,14 @@ class TmpfsRegularFile final : public FileDescription {
   Result<void> truncate(int64_t length) override {
     TRY(mount_write_access(*location().mount));
     return inode_->truncate(length);
+  }
+
+  // tmpfs lives in memory: nothing to flush (Linux's noop_fsync).
+  Result<void> sync(bool) override { return ok(); }
+
+  Result<void> allocate(int mode, int64_t offset, int64_t length,
+                        uint64_t size_limit_bytes) override {
+    return inode_->allocate(mode, offset, length, size_limit_bytes);
   }
 
   std::optional<int> host_fd_for_mapping() override {
@@ -225,6 +234,71 @@ Result<void> TmpfsRegular::truncate(int64_t size_bytes) {
   TRY(resize(size_bytes));
   touch_changed();
   return ok();
+}
+
+Result<void> TmpfsRegular::allocate(int mode, int64_t offset, int64_t length,
+                                    uint64_t size_limit_bytes) {
+  if ((mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) != 0) {
+    return Errno{EOPNOTSUPP};
+  }
+  const int fd = TRY(data_fd());
+  const int64_t old_size = current_size();
+  const int64_t end = offset + length;
+
+  if ((mode & FALLOC_FL_PUNCH_HOLE) == 0) {
+    // Linux's inode_newsize_ok, which shmem applies to the end of the range
+    // even when the size stays.
+    if (end > old_size && static_cast<uint64_t>(end) > size_limit_bytes) {
+      return Errno{EFBIG};
+    }
+    // NOTE: pages an earlier fallocate reserved but nothing wrote read as
+    // holes to SEEK_DATA, so they count as new again here, and a repeated
+    // allocation near the size limit may fail with ENOSPC where Linux
+    // succeeds.
+    const int64_t new_bytes = TRY(unallocated_bytes(fd, offset, end));
+    if (static_cast<uint64_t>(new_bytes) > tmpfs().free_bytes()) {
+      return Errno{ENOSPC};
+    }
+  }
+
+  if (::fallocate(fd, mode, offset, length) != 0) {
+    return Errno{errno};
+  }
+  recharge();
+  if ((mode & FALLOC_FL_PUNCH_HOLE) != 0 || current_size() != old_size) {
+    touch_modified();
+  }
+  return ok();
+}
+
+Result<int64_t> TmpfsRegular::unallocated_bytes(int fd, int64_t offset, int64_t end) {
+  const int64_t first = offset / kPageBytes * kPageBytes;
+  const int64_t last = pages_for(end) * kPageBytes;
+  int64_t missing = last - first;
+
+  // SEEK_DATA finds nothing past the file size, so every page there counts.
+  const int64_t scan_end = std::min(last, current_size());
+  int64_t position = first;
+  while (position < scan_end) {
+    const off_t data = lseek(fd, position, SEEK_DATA);
+    if (data < 0 && errno == ENXIO) {
+      break;
+    }
+    if (data < 0) {
+      return Errno{errno};
+    }
+    if (data >= last) {
+      break;
+    }
+    const off_t hole = lseek(fd, data, SEEK_HOLE);
+    if (hole < 0) {
+      return Errno{errno};
+    }
+    const int64_t data_end = std::min(pages_for(hole) * kPageBytes, last);
+    missing -= data_end - data;
+    position = data_end;
+  }
+  return missing;
 }
 
 Result<void> TmpfsRegular::check_mode_change(mode_t new_mode) {

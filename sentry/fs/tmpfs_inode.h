@@ -186,6 +186,13 @@ class TmpfsRegular final : public TmpfsInode {
   // ftruncate(2): the new size, with mtime and ctime moved to now.
   Result<void> truncate(int64_t size_bytes);
 
+  // fallocate(2) on the memfd, with Linux's shmem_fallocate rules: only
+  // FALLOC_FL_KEEP_SIZE and FALLOC_FL_PUNCH_HOLE (else EOPNOTSUPP), EFBIG
+  // past `size_limit_bytes` even with FALLOC_FL_KEEP_SIZE, ENOSPC when the
+  // new pages do not fit the filesystem's size limit, and EPERM from the
+  // seals the memfd shares.
+  Result<void> allocate(int mode, int64_t offset, int64_t length, uint64_t size_limit_bytes);
+
   // The memfd holding the data, made on first use: ENOMEM or the host's
   // errno when it cannot be made.
   Result<int> data_fd();
@@ -209,6 +216,9 @@ class TmpfsRegular final : public TmpfsInode {
   // Sets the filesystem's count of this file's data to the memfd's
   // allocated size.
   void recharge();
+
+  // The bytes of the whole pages in [offset, end) that hold no data yet.
+  Result<int64_t> unallocated_bytes(int fd, int64_t offset, int64_t end);
 
   UniqueFd memfd_;
   uint64_t charged_bytes_ = 0;

@@ -68,6 +68,14 @@ Result<void> FileDescription::truncate(int64_t) {
   return Errno{EPERM};
 }
 
+Result<void> FileDescription::sync(bool) { return Errno{EINVAL}; }
+
+Result<void> FileDescription::sync_range(int64_t, int64_t, uint32_t) { return ok(); }
+
+Result<void> FileDescription::allocate(int, int64_t, int64_t, uint64_t) {
+  return Errno{EOPNOTSUPP};
+}
+
 Result<struct stat> FileDescription::stat() { return inode().stat(); }
 
 Result<struct statx> FileDescription::statx(uint32_t mask) { return inode().statx(mask); }

@@ -86,6 +86,25 @@ class FileDescription : public std::enable_shared_from_this<FileDescription> {
   // read-only mount, else EPERM for a filesystem that cannot truncate.
   virtual Result<void> truncate(int64_t length);
 
+  // fsync(2), or fdatasync(2) when `data_only`. EINVAL by default, as
+  // Linux returns for a file without an fsync method (pipes, sockets,
+  // devices, procfs). Memory filesystems have nothing to flush and return
+  // 0; files of a writable host filesystem flush the host file.
+  virtual Result<void> sync(bool data_only);
+
+  // sync_file_range(2) with its arguments checked and the file known to be
+  // a regular file or a directory. 0 by default: nothing is cached between
+  // the sentry and a memory filesystem.
+  virtual Result<void> sync_range(int64_t offset, int64_t count_bytes, uint32_t flags);
+
+  // fallocate(2) with the generic checks done (the mode combination, write
+  // access, a regular file, the range within loff_t). `size_limit_bytes`
+  // is RLIMIT_FSIZE, past which a growing allocation fails with EFBIG (the
+  // caller sends SIGXFSZ). EOPNOTSUPP by default, as Linux returns for a
+  // file without a fallocate method.
+  virtual Result<void> allocate(int mode, int64_t offset, int64_t length,
+                                uint64_t size_limit_bytes);
+
   virtual Result<struct stat> stat();
   virtual Result<struct statx> statx(uint32_t mask);
   virtual Result<struct statfs> statfs();

@@ -156,6 +156,10 @@ class Inode : public std::enable_shared_from_this<Inode> {
   // open), which getcwd and /proc/pid/fd report.
   virtual bool unlinked() { return false; }
 
+  // Flushes the filesystem holding this inode to storage, for syncfs(2)
+  // and sync(2). 0 by default: memory filesystems have nothing to flush.
+  virtual Result<void> sync_filesystem() { return ok(); }
+
   // The name of an inode that lives on no mounted filesystem (pipes, ward's
   // stdio), as /proc/pid/fd shows it: "pipe:[1234]". Empty for others.
   virtual std::string anonymous_name() const { return {}; }
