@@ -7,7 +7,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "ward/errno_name.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/signal_send.h"
 #include "sentry/kernel/task.h"
@@ -18,6 +17,7 @@
 #include "sentry/vfs/task_paths.h"
 #include "syscalls/args.h"
 #include "syscalls/handlers_sync.h"
+#include "ward/errno_name.h"
 
 namespace ward::syscalls {
 namespace {
@@ -62,12 +62,19 @@ Result<void> check_fallocate_mode(int mode) {
     case FALLOC_FL_ZERO_RANGE:
       return ok();
     case FALLOC_FL_PUNCH_HOLE:
-      return keep_size ? Result<void>(ok()) : Result<void>(Errno{EOPNOTSUPP});
+      if (!keep_size) {
+        return Errno{EOPNOTSUPP};
+      }
+      return ok();
     case FALLOC_FL_COLLAPSE_RANGE:
     case FALLOC_FL_INSERT_RANGE:
     case kFallocWriteZeroes:
-      return keep_size ? Result<void>(Errno{EOPNOTSUPP}) : Result<void>(ok());
+      if (keep_size) {
+        return Errno{EOPNOTSUPP};
+      }
+      return ok();
     default:
+      // More than one mode.
       return Errno{EOPNOTSUPP};
   }
 }
@@ -128,8 +135,8 @@ Result<int64_t> sys_sync_file_range(kernel::Task& task, const SyscallArgs& args)
     return Errno{EINVAL};
   }
   // Linux adds the two in u64 and checks the sum as s64.
-  const auto end = static_cast<int64_t>(static_cast<uint64_t>(offset) +
-                                        static_cast<uint64_t>(count_bytes));
+  const auto end =
+      static_cast<int64_t>(static_cast<uint64_t>(offset) + static_cast<uint64_t>(count_bytes));
   if (offset < 0 || end < 0 || end < offset) {
     return Errno{EINVAL};
   }

@@ -258,13 +258,13 @@ Result<FileRef> HostInode::open(const Caller& caller, const VirtualDentry& locat
         host_flags |= flags & O_TRUNC;
       }
       UniqueFd fd = TRY(host.reopen(path_fd_.get(), host_flags));
-      return FileRef(std::make_shared<HostRegularFile>(location, flags, std::move(fd),
-                                                             host.writable()));
+      return FileRef(
+          std::make_shared<HostRegularFile>(location, flags, std::move(fd), host.writable()));
     }
     case S_IFDIR: {
       UniqueFd fd = TRY(host.reopen(path_fd_.get(), O_RDONLY | O_DIRECTORY));
-      return FileRef(std::make_shared<HostDirectoryFile>(location, flags, std::move(fd),
-                                                               host.writable()));
+      return FileRef(
+          std::make_shared<HostDirectoryFile>(location, flags, std::move(fd), host.writable()));
     }
     case S_IFIFO:
       // A host FIFO connects to host processes outside the sandbox: opening

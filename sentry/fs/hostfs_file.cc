@@ -156,7 +156,8 @@ Result<void> HostRegularFile::allocate(int mode, int64_t offset, int64_t length,
   if ((mode & FALLOC_FL_KEEP_SIZE) == 0) {
     const int64_t old_size = TRY(stat()).st_size;
     int64_t new_size = offset + length;
-    if ((mode & FALLOC_FL_INSERT_RANGE) != 0 && __builtin_add_overflow(old_size, length, &new_size)) {
+    if ((mode & FALLOC_FL_INSERT_RANGE) != 0 &&
+        __builtin_add_overflow(old_size, length, &new_size)) {
       return Errno{EFBIG};
     }
     if (new_size > old_size && static_cast<uint64_t>(new_size) > size_limit_bytes) {

@@ -1,7 +1,7 @@
 // fallocate: the generic checks (range, mode combinations, write access,
 // file type), the modes every filesystem has (allocate, FALLOC_FL_KEEP_SIZE,
 // punching a hole) in the working directory (the overlay root under ward)
-// and in /dev/shm, tmpfs's own answers there (st_blocks, EOPNOTSUPP for
+// and in /dev/shm, tmpfs's own results there (st_blocks, EOPNOTSUPP for
 // the other modes), seals, RLIMIT_FSIZE and posix_fallocate.
 #include <fcntl.h>
 #include <linux/falloc.h>
@@ -115,7 +115,7 @@ static void check_common(const char* where, const char* path) {
   unlink(path);
 }
 
-// tmpfs's own answers, the same natively and under ward.
+// tmpfs's own results, the same natively and under ward.
 static void check_tmpfs(const char* path) {
   printf("-- tmpfs modes\n");
   int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);

@@ -1084,6 +1084,48 @@ def case_bind_read_write(case):
         raise CaseFailed(f"the host file holds {(source / 'existing').read_bytes()!r}")
 
 
+def require_fallocate():
+    if not os.access("/usr/bin/fallocate", os.X_OK):
+        raise CaseSkipped("/usr/bin/fallocate is not installed (Debian package util-linux)")
+
+
+def case_bind_read_write_allocate(case):
+    """fallocate and the sync calls reach the host file of a read-write bind."""
+    require_fallocate()
+    source = make_bind_source(case)
+    script = (
+        "fallocate -l 8192 /data/new && fallocate -p -o 0 -l 4 /data/existing && "
+        "sync /data/new && sync -d /data/existing && sync -f /data && sync && "
+        "stat -c '%n %s' /data/new /data/existing"
+    )
+    result = case.run_ward(["/bin/sh", "-c", script],
+                           do_flags=["--bind", f"{source}:/data:rw"])
+    expect_status(result, "exit 0")
+    expect_no_stderr(result)
+    expect_stdout(result, b"/data/new 8192\n/data/existing 14\n")
+    new_stat = (source / "new").stat()
+    if new_stat.st_size != 8192 or new_stat.st_blocks == 0:
+        raise CaseFailed(f"the host file is {new_stat.st_size} bytes in {new_stat.st_blocks} blocks")
+    if (source / "existing").read_bytes() != b"\0\0\0\0 contents\n":
+        raise CaseFailed(f"the punched host file holds {(source / 'existing').read_bytes()!r}")
+
+
+def case_tmpfs_allocate_full(case):
+    """fallocate on a full tmpfs fails with ENOSPC and leaves no pages behind."""
+    require_fallocate()
+    script = (
+        "fallocate -l 1M /scratch/big; echo status $?; "
+        "fallocate -l 32K /scratch/small; echo status $?; "
+        "fallocate -l 40K /scratch/other; echo status $?; "
+        "stat -c '%n %s %b' /scratch/big /scratch/other /scratch/small"
+    )
+    result = case.run_ward(["/bin/sh", "-c", script], do_flags=["--tmpfs", "/scratch:size=64K"])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"status 1\nstatus 0\nstatus 1\n"
+                          b"/scratch/big 0 0\n/scratch/other 0 0\n/scratch/small 32768 64\n")
+    expect_stderr_line(result, "fallocate: fallocate failed: No space left on device")
+
+
 def case_bind_single_file(case):
     source = make_bind_source(case) / "existing"
     result = case.run_ward(["cat", "/etc/ward-bound-file"],
