@@ -6,6 +6,7 @@
 #include "syscalls/handlers_epoll.h"
 #include "syscalls/handlers_event_files.h"
 #include "syscalls/handlers_file.h"
+#include "syscalls/handlers_inotify.h"
 #include "syscalls/handlers_mm.h"
 #include "syscalls/handlers_poll.h"
 #include "syscalls/handlers_process.h"

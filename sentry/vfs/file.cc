@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "sentry/vfs/dentry.h"
+#include "sentry/vfs/fsnotify.h"
 #include "sentry/vfs/locks.h"
 #include "sentry/vfs/mount.h"
 #include "sentry/vfs/mutate.h"
@@ -21,7 +22,10 @@ FileDescription::FileDescription(VirtualDentry location, uint32_t flags)
     : location_(std::move(location)), flags_(flags & ~kOpenOnlyFlags) {}
 
 // OFD and flock locks belong to the description and end with it.
-FileDescription::~FileDescription() { release_description_locks(*this); }
+FileDescription::~FileDescription() {
+  notify_closed(*this);
+  release_description_locks(*this);
+}
 
 Inode& FileDescription::inode() const { return location_.dentry->inode(); }
 

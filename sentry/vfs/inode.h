@@ -25,6 +25,7 @@ namespace ward::vfs {
 
 class FileDescription;
 class FileLocks;
+class InodeWatches;
 struct Caller;
 
 using FileRef = std::shared_ptr<FileDescription>;
@@ -239,8 +240,14 @@ class Inode : public std::enable_shared_from_this<Inode> {
   // lock request, and destroyed with the inode.
   std::shared_ptr<FileLocks>& file_locks() { return file_locks_; }
 
+  // The inotify watches on this inode (inotify.h): null while it has none,
+  // so that an unwatched inode costs the VFS's event hooks one test.
+  std::shared_ptr<InodeWatches>& watches() { return watches_; }
+  bool has_watches() const { return watches_ != nullptr; }
+
  private:
   std::shared_ptr<FileLocks> file_locks_;
+  std::shared_ptr<InodeWatches> watches_;
 };
 
 // The DT_* directory-entry type of an S_IFMT mode.

@@ -7,6 +7,7 @@
 #include "sentry/vfs/dentry.h"
 #include "sentry/vfs/file.h"
 #include "sentry/vfs/fs_context.h"
+#include "sentry/vfs/fsnotify.h"
 #include "sentry/vfs/mount.h"
 #include "sentry/vfs/path_walk.h"
 #include "sentry/vfs/permission.h"
@@ -110,6 +111,14 @@ Result<void> check_new_size(const struct stat& st, int64_t length, uint64_t size
   return ok();
 }
 
+// Applies `change` to the inode at `dentry` and reports it to its watches.
+Result<void> apply_change(const Caller& caller, const Dentry& dentry,
+                          const AttributeChange& change) {
+  TRY(dentry.inode().set_attributes(caller, change));
+  notify_attributes_changed(dentry, change);
+  return ok();
+}
+
 Result<void> make_at(const Caller& caller, const VirtualDentry& start, std::string_view path,
                      mode_t mode, bool apply_umask, dev_t device, std::string_view link_target) {
   const bool making_directory = S_ISDIR(mode);
@@ -164,7 +173,9 @@ Result<NewNode> prepare_new_node(const Caller& caller, const VirtualDentry& pare
 Result<std::shared_ptr<Dentry>> create_child(const Caller& caller, const VirtualDentry& parent,
                                              std::string_view name, const NewNode& node) {
   std::shared_ptr<Inode> inode = TRY(parent.dentry->inode().create(caller, name, node));
-  return parent.dentry->add_child(name, std::move(inode));
+  std::shared_ptr<Dentry> child = parent.dentry->add_child(name, std::move(inode));
+  notify_created(*parent.dentry, *child);
+  return child;
 }
 
 Result<void> make_directory(const Caller& caller, const VirtualDentry& start, std::string_view path,
@@ -229,6 +240,7 @@ Result<void> remove_directory(const Caller& caller, const VirtualDentry& start,
     return Errno{EBUSY};
   }
   TRY(parent.parent.dentry->inode().rmdir(caller, parent.last, child.dentry->inode()));
+  notify_removed(*parent.parent.dentry, *child.dentry);
   parent.parent.dentry->forget_child(parent.last);
   return ok();
 }
@@ -249,6 +261,7 @@ Result<void> unlink_file(const Caller& caller, const VirtualDentry& start, std::
     return Errno{EBUSY};
   }
   TRY(parent.parent.dentry->inode().unlink(caller, parent.last, child.dentry->inode()));
+  notify_removed(*parent.parent.dentry, *child.dentry);
   parent.parent.dentry->forget_child(parent.last);
   return ok();
 }
@@ -343,6 +356,7 @@ Result<void> rename_path(const Caller& caller, const VirtualDentry& old_start,
   } else {
     source.dentry->move_to(to.parent.dentry, to.last);
   }
+  notify_renamed(*from.parent.dentry, from.last, *source.dentry, target ? target->dentry.get() : nullptr, exchange);
   return ok();
 }
 
@@ -377,7 +391,7 @@ Result<void> link_path(const Caller& caller, const VirtualDentry& old_location,
     return Errno{EPERM};
   }
   TRY(parent.parent.dentry->inode().link(caller, parent.last, inode));
-  parent.parent.dentry->add_child(parent.last, inode);
+  notify_linked(*parent.parent.dentry, *parent.parent.dentry->add_child(parent.last, inode));
   return ok();
 }
 
@@ -400,7 +414,7 @@ Result<void> change_mode(const Caller& caller, const VirtualDentry& location, mo
   }
   AttributeChange change;
   change.mode = bits;
-  return inode.set_attributes(caller, change);
+  return apply_change(caller, *location.dentry, change);
 }
 
 Result<void> change_owner(const Caller& caller, const VirtualDentry& location, uid_t uid,
@@ -433,7 +447,7 @@ Result<void> change_owner(const Caller& caller, const VirtualDentry& location, u
       change.mode = st.st_mode & 07777 & ~drop;
     }
   }
-  return inode.set_attributes(caller, change);
+  return apply_change(caller, *location.dentry, change);
 }
 
 Result<void> truncate_location(const Caller& caller, const VirtualDentry& location, int64_t length,
@@ -456,7 +470,7 @@ Result<void> truncate_location(const Caller& caller, const VirtualDentry& locati
   if (drop != 0) {
     change.mode = st.st_mode & 07777 & ~drop;
   }
-  return inode.set_attributes(caller, change);
+  return apply_change(caller, *location.dentry, change);
 }
 
 Result<void> truncate_file(const Caller& caller, FileDescription& file, int64_t length,
@@ -466,6 +480,7 @@ Result<void> truncate_file(const Caller& caller, FileDescription& file, int64_t 
   const struct stat st = TRY(inode.stat());
   TRY(check_new_size(st, length, size_limit_bytes));
   TRY(file.truncate(length));
+  notify_truncated(*file.location().dentry);
   const mode_t drop = privileges_dropped_by_write(caller, st);
   if (drop != 0) {
     AttributeChange change;
@@ -512,7 +527,7 @@ Result<void> set_times(const Caller& caller, const VirtualDentry& location,
     change.atime = now;
     change.mtime = now;
   }
-  return inode.set_attributes(caller, change);
+  return apply_change(caller, *location.dentry, change);
 }
 
 }  // namespace ward::vfs

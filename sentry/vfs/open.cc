@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include "sentry/vfs/dentry.h"
+#include "sentry/vfs/fsnotify.h"
 #include "sentry/vfs/mount.h"
 #include "sentry/vfs/mutate.h"
 #include "sentry/vfs/open_flags.h"
@@ -106,6 +107,7 @@ Result<FileRef> open_location(const Caller& caller, const VirtualDentry& locatio
   }
   TRY(may_open(caller, location, open_access_mode(flags), flags));
   FileRef file = TRY(inode.open(caller, location, flags));
+  notify_opened(*file);
   if (truncate) {
     TRY(truncate_file(caller, *file, 0));
   }
@@ -126,7 +128,9 @@ Result<FileRef> create_and_open(const Caller& caller, const CreateWalk& walk,
   const VirtualDentry location{.mount = walk.parent.mount, .dentry = std::move(dentry)};
   const uint32_t flags = request.flags & ~static_cast<uint32_t>(O_TRUNC);
   TRY(may_open(caller, location, 0, flags));
-  return location.dentry->inode().open(caller, location, flags);
+  FileRef file = TRY(location.dentry->inode().open(caller, location, flags));
+  notify_opened(*file);
+  return file;
 }
 
 // open(O_TMPFILE): an unnamed regular file in `directory` (Linux's

@@ -12,6 +12,7 @@
 #include "sentry/kernel/thread_group.h"
 #include "sentry/mm/memory_manager.h"
 #include "sentry/vfs/blocking.h"
+#include "sentry/vfs/fsnotify.h"
 
 namespace ward::vfs {
 namespace {
@@ -190,6 +191,7 @@ Result<size_t> read_to_guest(kernel::Task& task, FileDescription& file,
   if (positioned && !offset) {
     file.set_offset(position);
   }
+  notify_accessed(file, done);
   return done;
 }
 
@@ -280,6 +282,7 @@ Result<size_t> write_from_guest(kernel::Task& task, FileDescription& file,
       break;  // stopped at a fault in the guest buffer
     }
   }
+  notify_modified(file, done);
   return done;
 }
 
