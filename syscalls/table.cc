@@ -226,7 +226,7 @@ constexpr SyscallEntry kTable[] = {
     row(158, "arch_prctl", {kHex, kHex}, Support::kPartial, "ARCH_SET_CPUID to make cpuid fault is ENODEV; AMX and shadow stack codes are EINVAL", sys_arch_prctl),
     row(159, "adjtimex", {kPtr}),
     row(160, "setrlimit", {kInt, kPtr}, Support::kPartial, "limits are stored; RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_STACK, RLIMIT_AS, RLIMIT_CPU, RLIMIT_FSIZE and RLIMIT_SIGPENDING (counted per process) are enforced, the others are not", sys_setrlimit),
-    row(161, "chroot", {kPath}),
+    row(161, "chroot", {kPath}, Support::kFull, "", sys_chroot),
     row(162, "sync", {}, Support::kFull, "Flushes the host filesystems of the read-write binds; the memory filesystems have nothing to flush", sys_sync),
     row(163, "acct", {kPath}),
     row(164, "settimeofday", {kPtr, kPtr}),
