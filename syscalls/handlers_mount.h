@@ -1,5 +1,5 @@
-// Handlers of chroot, mount and umount2 (sys_mount.cc). Each has the
-// table's Handler signature.
+// Handler of chroot (sys_mount.cc), with the table's Handler signature.
+// NOTE: mount and umount2 have no handler yet and fail with ENOSYS.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,4 @@
-// chroot(2): the calls that change what a process sees as its filesystem
-// tree.
+// chroot(2), which changes the root directory of the calling process.
 #include <fcntl.h>
 #include <linux/capability.h>
 
