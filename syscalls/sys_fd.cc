@@ -70,9 +70,10 @@ Result<int64_t> set_status_flags(kernel::Task& task, vfs::FileDescription& file,
       return Errno{EPERM};
     }
   }
-  // Turning O_DIRECT on is refused: no ward file does direct I/O, and pipes
-  // have no packet mode yet. A file opened with it keeps it.
-  if ((flags & O_DIRECT) != 0 && (file.flags() & O_DIRECT) == 0) {
+  // Turning O_DIRECT on is refused but on a pipe or FIFO, where it selects
+  // packet mode: no other ward file does direct I/O. A file opened with it
+  // keeps it.
+  if ((flags & O_DIRECT) != 0 && (file.flags() & O_DIRECT) == 0 && vfs::pipe_of(file) == nullptr) {
     return Errno{EINVAL};
   }
   // NOTE: SIGIO delivery does not exist yet, so O_ASYNC is refused on the
@@ -147,9 +148,9 @@ Result<int64_t> sys_dup2(kernel::Task& task, const SyscallArgs& args) {
 }
 
 // fcntl(2): descriptor flags, status flags, duplication, record and OFD
-// locks, F_GETPIPE_SZ and the descriptor queries. Leases, owners, signals,
-// seals and F_SETPIPE_SZ are EINVAL, the errno Linux returns for a command
-// it lacks.
+// locks, F_GETPIPE_SZ, F_SETPIPE_SZ and the descriptor queries. Leases,
+// owners and signals are EINVAL, the errno Linux returns for a command it
+// lacks.
 Result<int64_t> sys_fcntl(kernel::Task& task, const SyscallArgs& args) {
   const int fd = args.fd(0);
   const uint32_t command = args.u32(1);
@@ -190,6 +191,15 @@ Result<int64_t> sys_fcntl(kernel::Task& task, const SyscallArgs& args) {
         return Errno{EBADF};
       }
       return static_cast<int64_t>(*capacity);
+    }
+    case F_SETPIPE_SZ: {
+      vfs::Pipe* pipe = vfs::pipe_of(*file);
+      if (pipe == nullptr) {
+        return Errno{EBADF};
+      }
+      // Linux takes the size as an unsigned int.
+      const auto size_bytes = static_cast<uint32_t>(argument);
+      return static_cast<int64_t>(TRY(vfs::set_pipe_capacity(*pipe, size_bytes, task.creds())));
     }
     case kFDupfdQuery: {
       FileRef other = TRY(task.fdtable().get(static_cast<int>(argument)));

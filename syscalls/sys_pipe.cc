@@ -20,18 +20,13 @@ Result<int64_t> make_pipe_fds(kernel::Task& task, GuestAddr fds_addr, uint32_t f
       0) {
     return Errno{EINVAL};
   }
-  // NOTE: packet mode (O_DIRECT) is not implemented, so it is EINVAL.
-  if ((flags & O_DIRECT) != 0) {
-    task.log(spdlog::level::warn, "pipe2 with O_DIRECT (packet mode) is not supported");
-    return Errno{EINVAL};
-  }
   // Linux without CONFIG_WATCH_QUEUE answers ENOPKG, and ward has no
   // watch queues.
   if ((flags & kNotificationPipe) != 0) {
     return Errno{ENOPKG};
   }
 
-  auto [reader, writer] = vfs::make_pipe(task.creds(), flags & O_NONBLOCK);
+  auto [reader, writer] = vfs::make_pipe(task.creds(), flags & (O_NONBLOCK | O_DIRECT));
   const bool close_on_exec = (flags & O_CLOEXEC) != 0;
   vfs::FdTable& fdtable = task.fdtable();
   const int read_fd = TRY(fdtable.install(std::move(reader), close_on_exec));
@@ -60,8 +55,8 @@ Result<int64_t> sys_pipe(kernel::Task& task, const SyscallArgs& args) {
   return make_pipe_fds(task, fds, 0);
 }
 
-// pipe2(2): O_CLOEXEC and O_NONBLOCK; O_DIRECT is EINVAL and
-// O_NOTIFICATION_PIPE ENOPKG.
+// pipe2(2): O_CLOEXEC, O_NONBLOCK and O_DIRECT (packet mode);
+// O_NOTIFICATION_PIPE is ENOPKG.
 Result<int64_t> sys_pipe2(kernel::Task& task, const SyscallArgs& args) {
   const GuestAddr fds = args.addr(0);
   const uint32_t flags = args.u32(1);

@@ -1,11 +1,13 @@
 #include "sentry/fs/pipe.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 #include <poll.h>
 #include <time.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <string>
 
@@ -17,6 +19,9 @@ namespace {
 
 // The x86_64 value of FIONREAD.
 constexpr uint32_t kFionread = 0x541B;
+
+// The largest F_SETPIPE_SZ request Linux's round_pipe_size accepts: 2 GiB.
+constexpr size_t kPipeMaxRequestBytes = size_t{1} << 31;
 
 std::shared_ptr<Filesystem> pipe_filesystem() {
   // One pipefs for every pipe, as Linux has, so pipes share a device number.
@@ -91,12 +96,14 @@ class PipeEnd final : public FileDescription {
 
   bool stream() const override { return true; }
 
+  // NOTE: readv hands a pipe one iovec at a time, so a packet longer than
+  // the first iovec loses its rest where Linux spreads it over the iovecs.
   Result<size_t> read(std::span<std::byte> buffer, std::optional<int64_t>) override {
     return pipe_->read(buffer);
   }
 
   Result<size_t> write(std::span<const std::byte> buffer, std::optional<int64_t>) override {
-    return pipe_->write(buffer);
+    return pipe_->write(buffer, (flags() & O_DIRECT) != 0);
   }
 
   uint32_t readiness(uint32_t mask) override {
@@ -115,6 +122,7 @@ class PipeEnd final : public FileDescription {
   }
 
   const Pipe& pipe() const { return *pipe_; }
+  Pipe& mutable_pipe() { return *pipe_; }
 
  private:
   std::shared_ptr<Pipe> pipe_;
@@ -136,26 +144,49 @@ Result<FileRef> PipeInode::open(const Caller&, const VirtualDentry& location, ui
 // ---------------------------------------------------------------------------
 // Pipe
 
-Pipe::Pipe() : buffer_(kPipeCapacityBytes) {}
+Pipe::Pipe() = default;
 
 Result<size_t> Pipe::read(std::span<std::byte> buffer) {
-  if (size_ == 0) {
+  if (buffer.empty()) {
+    return size_t{0};
+  }
+  if (buffers_.empty()) {
     if (writers_ == 0) {
       return size_t{0};
     }
     return Errno{EAGAIN};
   }
-  const size_t count = std::min(buffer.size(), size_);
-  const size_t first_part = std::min(count, buffer_.size() - head_);
-  std::memcpy(buffer.data(), buffer_.data() + head_, first_part);
-  std::memcpy(buffer.data() + first_part, buffer_.data(), count - first_part);
-  head_ = (head_ + count) % buffer_.size();
-  size_ -= count;
-  queue_.notify(POLLOUT | POLLWRNORM);
-  return count;
+
+  const bool was_full = full();
+  size_t done = 0;
+  while (done < buffer.size() && !buffers_.empty()) {
+    Buffer& oldest = buffers_.front();
+    const size_t count = std::min(buffer.size() - done, oldest.length());
+    std::memcpy(buffer.data() + done, oldest.bytes.data() + oldest.offset, count);
+    done += count;
+    oldest.offset += count;
+    size_ -= count;
+
+    // A read ends with a packet, and drops the rest of it.
+    const bool packet = oldest.packet;
+    if (packet) {
+      size_ -= oldest.length();
+      oldest.offset = oldest.bytes.size();
+    }
+    if (oldest.length() == 0) {
+      buffers_.pop_front();
+    }
+    if (packet) {
+      break;
+    }
+  }
+  if (was_full && !full()) {
+    queue_.notify(POLLOUT | POLLWRNORM);
+  }
+  return done;
 }
 
-Result<size_t> Pipe::write(std::span<const std::byte> buffer) {
+Result<size_t> Pipe::write(std::span<const std::byte> buffer, bool packet) {
   // An empty write succeeds even without readers, as in Linux.
   if (buffer.empty()) {
     return size_t{0};
@@ -163,18 +194,47 @@ Result<size_t> Pipe::write(std::span<const std::byte> buffer) {
   if (readers_ == 0) {
     return Errno{EPIPE};
   }
-  const size_t room = free_bytes();
-  if (buffer.size() <= kPipeBufBytes ? room < buffer.size() : room == 0) {
+
+  // As Linux's pipe_write: the bytes past the last whole page go first
+  // into the newest buffer when all of them fit there, so small writes
+  // share a page and the rest of a large write is page-aligned. Linux
+  // merges only into a buffer that is not a packet, but does so for any
+  // writer, O_DIRECT or not.
+  size_t done = 0;
+  const size_t tail_bytes = buffer.size() % kPipePageBytes;
+  if (tail_bytes != 0 && !buffers_.empty() && !buffers_.back().packet &&
+      buffers_.back().bytes.size() + tail_bytes <= kPipePageBytes) {
+    std::vector<std::byte>& newest = buffers_.back().bytes;
+    newest.insert(newest.end(), buffer.begin(), buffer.begin() + tail_bytes);
+    done = tail_bytes;
+  }
+
+  // Then one new buffer per page, while the ring has room. A write of at
+  // most PIPE_BUF bytes needs one buffer, so it goes in whole or not at all.
+  while (done < buffer.size() && !full()) {
+    const size_t count = std::min(buffer.size() - done, kPipePageBytes);
+    Buffer fresh{.bytes = {}, .offset = 0, .packet = packet};
+    fresh.bytes.reserve(kPipePageBytes);
+    fresh.bytes.assign(buffer.begin() + done, buffer.begin() + done + count);
+    buffers_.push_back(std::move(fresh));
+    done += count;
+  }
+  if (done == 0) {
     return Errno{EAGAIN};
   }
-  const size_t count = std::min(buffer.size(), room);
-  const size_t tail = (head_ + size_) % buffer_.size();
-  const size_t first_part = std::min(count, buffer_.size() - tail);
-  std::memcpy(buffer_.data() + tail, buffer.data(), first_part);
-  std::memcpy(buffer_.data(), buffer.data() + first_part, count - first_part);
-  size_ += count;
+  size_ += done;
   queue_.notify(POLLIN | POLLRDNORM);
-  return count;
+  return done;
+}
+
+Result<void> Pipe::set_capacity_pages(size_t page_count) {
+  if (page_count < buffers_.size()) {
+    return Errno{EBUSY};
+  }
+  max_pages_ = page_count;
+  // A larger ring may let a waiting writer in.
+  queue_.notify(POLLOUT | POLLWRNORM);
+  return ok();
 }
 
 uint32_t Pipe::readiness(bool reader, bool writer) const {
@@ -188,8 +248,8 @@ uint32_t Pipe::readiness(bool reader, bool writer) const {
     }
   }
   if (writer) {
-    // Linux reports room when a whole page is free; PIPE_BUF is that page.
-    if (free_bytes() >= kPipeBufBytes) {
+    // Linux reports room when a buffer of the ring is free.
+    if (!full()) {
       events |= POLLOUT | POLLWRNORM;
     }
     if (readers_ == 0) {
@@ -227,7 +287,7 @@ std::pair<FileRef, FileRef> make_pipe(const kernel::Credentials& creds, uint32_t
   auto pipe = std::make_shared<Pipe>();
   auto inode = std::make_shared<PipeInode>(pipe, creds);
   const VirtualDentry location = make_anonymous_location(inode);
-  const uint32_t status = flags & O_NONBLOCK;
+  const uint32_t status = flags & (O_NONBLOCK | O_DIRECT);
   auto reader = std::make_shared<PipeEnd>(location, O_RDONLY | status, pipe);
   auto writer = std::make_shared<PipeEnd>(location, O_WRONLY | status, pipe);
   return {std::move(reader), std::move(writer)};
@@ -263,10 +323,38 @@ Result<FileRef> open_fifo(const std::shared_ptr<Pipe>& pipe, const VirtualDentry
 }
 
 std::optional<size_t> pipe_capacity(const FileDescription& file) {
-  if (dynamic_cast<const PipeEnd*>(&file) == nullptr) {
+  const auto* end = dynamic_cast<const PipeEnd*>(&file);
+  if (end == nullptr) {
     return std::nullopt;
   }
-  return kPipeCapacityBytes;
+  return end->pipe().capacity_bytes();
+}
+
+Pipe* pipe_of(FileDescription& file) {
+  auto* end = dynamic_cast<PipeEnd*>(&file);
+  return end == nullptr ? nullptr : &end->mutable_pipe();
+}
+
+Result<size_t> set_pipe_capacity(Pipe& pipe, uint32_t size_bytes,
+                                 const kernel::Credentials& creds) {
+  // Linux's round_pipe_size: at least a page, at most 2 GiB.
+  if (size_bytes > kPipeMaxRequestBytes) {
+    return Errno{EINVAL};
+  }
+  const size_t rounded = std::bit_ceil(std::max<size_t>(size_bytes, kPipePageBytes));
+  const size_t page_count = rounded / kPipePageBytes;
+
+  // Shrinking is always allowed, but growing past pipe-max-size needs
+  // CAP_SYS_RESOURCE.
+  // NOTE: Linux also limits a user without CAP_SYS_RESOURCE or
+  // CAP_SYS_ADMIN to pipe-user-pages-soft (16384 pages over all of the
+  // user's pipes). ward keeps no per-user count.
+  const bool grows = rounded > pipe.capacity_bytes();
+  if (grows && rounded > kPipeMaxSizeBytes && !creds.has_capability(CAP_SYS_RESOURCE)) {
+    return Errno{EPERM};
+  }
+  TRY(pipe.set_capacity_pages(page_count));
+  return rounded;
 }
 
 }  // namespace ward::vfs

@@ -1,12 +1,15 @@
-// Pipes: a 64 KiB byte buffer in the sentry with a read end and a write
-// end. Reads return what is there (EAGAIN when empty, 0 once every writer
-// is gone); a write of at most PIPE_BUF bytes goes in whole or not at all;
-// a write without readers fails with EPIPE. Every change of state notifies
-// the pipe's wait queue.
+// Pipes: a ring of page-sized buffers in the sentry with a read end and a
+// write end, as Linux's pipe_inode_info. Reads return what is there (EAGAIN
+// when empty, 0 once every writer is gone). A write of at most PIPE_BUF
+// bytes goes in whole or not at all, and a write without readers fails with
+// EPIPE. A writer with O_DIRECT writes packets: each buffer it fills is one
+// packet, and a read takes at most one packet and drops what does not fit.
+// Every change of state notifies the pipe's wait queue.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -24,11 +27,18 @@ class Task;
 
 namespace ward::vfs {
 
+// The size of one pipe buffer, a page on x86_64.
+inline constexpr size_t kPipePageBytes = 4096;
+
 // Linux's default pipe capacity: 16 pages.
-inline constexpr size_t kPipeCapacityBytes = 64 * 1024;
+inline constexpr size_t kPipeCapacityBytes = 16 * kPipePageBytes;
 
 // Linux's PIPE_BUF: writes up to this size are atomic.
 inline constexpr size_t kPipeBufBytes = 4096;
+
+// The default of /proc/sys/fs/pipe-max-size: F_SETPIPE_SZ above it needs
+// CAP_SYS_RESOURCE.
+inline constexpr size_t kPipeMaxSizeBytes = 1024 * 1024;
 
 class Pipe {
  public:
@@ -36,17 +46,23 @@ class Pipe {
   Pipe(const Pipe&) = delete;
   Pipe& operator=(const Pipe&) = delete;
 
-  // Moves up to buffer.size() bytes out. EAGAIN when empty while a writer
+  // Moves up to buffer.size() bytes out, stopping after a packet, whose
+  // bytes past buffer.size() are dropped. EAGAIN when empty while a writer
   // exists; 0 when empty without writers.
   Result<size_t> read(std::span<std::byte> buffer);
 
-  // Moves bytes in. EPIPE without readers. A write of at most PIPE_BUF
-  // bytes is EAGAIN unless all of it fits; a larger one takes what fits
-  // and is EAGAIN only when nothing does.
-  Result<size_t> write(std::span<const std::byte> buffer);
+  // Moves bytes in, as packets when `packet` (the writer's O_DIRECT). EPIPE
+  // without readers. A write of at most PIPE_BUF bytes is EAGAIN unless all
+  // of it fits. A larger one takes what fits and is EAGAIN only when
+  // nothing does.
+  Result<size_t> write(std::span<const std::byte> buffer, bool packet = false);
+
+  // F_SETPIPE_SZ after its permission checks: resizes the ring to
+  // `page_count` buffers. EBUSY when more buffers than that hold data.
+  Result<void> set_capacity_pages(size_t page_count);
 
   size_t available_bytes() const { return size_; }
-  size_t free_bytes() const { return buffer_.size() - size_; }
+  size_t capacity_bytes() const { return max_pages_ * kPipePageBytes; }
   int readers() const { return readers_; }
   int writers() const { return writers_; }
 
@@ -67,8 +83,18 @@ class Pipe {
   kernel::WaitQueue& queue() { return queue_; }
 
  private:
-  std::vector<std::byte> buffer_;
-  size_t head_ = 0;  // index of the oldest byte
+  // One page of the ring, Linux's pipe_buffer.
+  struct Buffer {
+    std::vector<std::byte> bytes;  // the unread bytes start at `offset`
+    size_t offset = 0;
+    bool packet = false;  // written by an O_DIRECT writer
+    size_t length() const { return bytes.size() - offset; }
+  };
+
+  bool full() const { return buffers_.size() >= max_pages_; }
+
+  std::deque<Buffer> buffers_;  // oldest first; none is empty
+  size_t max_pages_ = kPipeCapacityBytes / kPipePageBytes;
   size_t size_ = 0;  // bytes stored
   int readers_ = 0;
   int writers_ = 0;
@@ -77,8 +103,8 @@ class Pipe {
   kernel::WaitQueue queue_;
 };
 
-// The two ends of a new pipe, read end first. `flags` may hold O_NONBLOCK;
-// the caller rejects other pipe2 flags first. The pipe is owned by `creds`
+// The two ends of a new pipe, read end first. `flags` may hold O_NONBLOCK
+// and O_DIRECT; the caller rejects other pipe2 flags first. The pipe is owned by `creds`
 // (its fsuid and fsgid), as fstat shows.
 std::pair<FileRef, FileRef> make_pipe(const kernel::Credentials& creds, uint32_t flags);
 
@@ -93,5 +119,15 @@ Result<FileRef> open_fifo(const std::shared_ptr<Pipe>& pipe, const VirtualDentry
 // The capacity of the pipe behind `file`, or nullopt when it is not a pipe
 // (F_GETPIPE_SZ).
 std::optional<size_t> pipe_capacity(const FileDescription& file);
+
+// The pipe behind `file`, or null when it is not a pipe or FIFO end.
+Pipe* pipe_of(FileDescription& file);
+
+// F_SETPIPE_SZ: sets the capacity of `pipe` to `size_bytes` rounded up to
+// a power-of-two number of pages and returns the new capacity. EINVAL for
+// a size above 2 GiB (a negative int is one), EPERM to grow past
+// pipe-max-size without CAP_SYS_RESOURCE, EBUSY to shrink below the pages
+// that hold data.
+Result<size_t> set_pipe_capacity(Pipe& pipe, uint32_t size_bytes, const kernel::Credentials& creds);
 
 }  // namespace ward::vfs

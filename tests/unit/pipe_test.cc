@@ -99,11 +99,12 @@ TEST_F(PipeTest, SmallWritesAreAtomic) {
   ASSERT_EQ(*write_bytes(*writer_, kPipeCapacityBytes - 100), kPipeCapacityBytes - 100);
   expect_errno(write_bytes(*writer_, 200), EAGAIN, "200 bytes into 100");
   expect_errno(write_bytes(*writer_, kPipeBufBytes), EAGAIN, "PIPE_BUF bytes into 100");
-  // A larger write takes what fits.
+  // A larger write puts its last partial page into the newest buffer when
+  // that fits, as Linux's pipe_write, and the ring is then full.
   auto partial = write_bytes(*writer_, kPipeBufBytes + 1);
   ASSERT_TRUE(partial.ok());
-  EXPECT_EQ(*partial, 100u);
-  expect_errno(write_bytes(*writer_, kPipeBufBytes + 1), EAGAIN, "large write into nothing");
+  EXPECT_EQ(*partial, 1u);
+  expect_errno(write_bytes(*writer_, kPipeBufBytes + 200), EAGAIN, "large write into nothing");
 }
 
 TEST_F(PipeTest, EmptyPipeWithWriterIsEagain) {
@@ -145,9 +146,84 @@ TEST(PipeBufferTest, AvailableBytesCountsUnreadData) {
   std::vector<std::byte> buffer(30);
   ASSERT_EQ(*pipe.read(buffer), 30u);
   EXPECT_EQ(pipe.available_bytes(), 47u);
-  EXPECT_EQ(pipe.free_bytes(), kPipeCapacityBytes - 47);
+  EXPECT_EQ(pipe.capacity_bytes(), kPipeCapacityBytes);
   pipe.remove_reader();
   pipe.remove_writer();
+}
+
+TEST(PipeBufferTest, SmallWritesShareAPage) {
+  Pipe pipe;
+  pipe.add_reader();
+  pipe.add_writer();
+  // Sixteen pages hold far more than sixteen small writes.
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(*pipe.write(bytes_of(10)), 10u) << "write " << i;
+  }
+  EXPECT_EQ(pipe.available_bytes(), 1000u);
+  pipe.remove_reader();
+  pipe.remove_writer();
+}
+
+TEST(PipeBufferTest, PacketsFillOnePageEach) {
+  Pipe pipe;
+  pipe.add_reader();
+  pipe.add_writer();
+  for (size_t i = 0; i < kPipeCapacityBytes / kPipePageBytes; ++i) {
+    ASSERT_EQ(*pipe.write(bytes_of(3, static_cast<uint8_t>(i)), /*packet=*/true), 3u);
+  }
+  expect_errno(pipe.write(bytes_of(1), /*packet=*/true), EAGAIN, "packet into a full ring");
+
+  // A read returns one packet and drops what does not fit.
+  std::vector<std::byte> buffer(100);
+  ASSERT_EQ(*pipe.read(buffer), 3u);
+  EXPECT_EQ(buffer[0], std::byte{0});
+  ASSERT_EQ(*pipe.read(std::span(buffer.data(), 1)), 1u);
+  EXPECT_EQ(buffer[0], std::byte{1});
+  ASSERT_EQ(*pipe.read(buffer), 3u);
+  EXPECT_EQ(buffer[0], std::byte{2});
+  EXPECT_EQ(pipe.available_bytes(), 13u * 3u);
+  pipe.remove_reader();
+  pipe.remove_writer();
+}
+
+TEST(PipeBufferTest, LargePacketWriteSplitsByPage) {
+  Pipe pipe;
+  pipe.add_reader();
+  pipe.add_writer();
+  ASSERT_EQ(*pipe.write(bytes_of(kPipePageBytes + 10), /*packet=*/true), kPipePageBytes + 10);
+  std::vector<std::byte> buffer(2 * kPipePageBytes);
+  EXPECT_EQ(*pipe.read(buffer), kPipePageBytes);
+  EXPECT_EQ(*pipe.read(buffer), 10u);
+  pipe.remove_reader();
+  pipe.remove_writer();
+}
+
+TEST(PipeBufferTest, ResizeRejectsShrinkBelowHeldPages) {
+  Pipe pipe;
+  pipe.add_reader();
+  pipe.add_writer();
+  ASSERT_EQ(*pipe.write(bytes_of(3 * kPipePageBytes)), 3 * kPipePageBytes);
+  expect_errno(pipe.set_capacity_pages(2), EBUSY, "two pages for three held");
+  ASSERT_TRUE(pipe.set_capacity_pages(3).ok());
+  EXPECT_EQ(pipe.capacity_bytes(), 3 * kPipePageBytes);
+  expect_errno(pipe.write(bytes_of(1)), EAGAIN, "write into the shrunk full ring");
+  pipe.remove_reader();
+  pipe.remove_writer();
+}
+
+TEST(PipeBufferTest, SetCapacityRoundsAndChecksLimits) {
+  Pipe pipe;
+  kernel::Credentials unprivileged;
+  unprivileged.cap_effective = kernel::CapabilitySet();
+  EXPECT_EQ(*set_pipe_capacity(pipe, 0, unprivileged), kPipePageBytes);
+  EXPECT_EQ(*set_pipe_capacity(pipe, 5000, unprivileged), 2 * kPipePageBytes);
+  EXPECT_EQ(*set_pipe_capacity(pipe, kPipeMaxSizeBytes, unprivileged), kPipeMaxSizeBytes);
+  expect_errno(set_pipe_capacity(pipe, kPipeMaxSizeBytes + 1, unprivileged), EPERM,
+               "past pipe-max-size without CAP_SYS_RESOURCE");
+  expect_errno(set_pipe_capacity(pipe, 0x80000001u, unprivileged), EINVAL, "past 2 GiB");
+  expect_errno(set_pipe_capacity(pipe, 0xffffffffu, unprivileged), EINVAL, "a negative int");
+  const kernel::Credentials root;
+  EXPECT_EQ(*set_pipe_capacity(pipe, 4 * kPipeMaxSizeBytes, root), 4 * kPipeMaxSizeBytes);
 }
 
 TEST_F(PipeTest, ReopenThroughInodeAddsEnds) {
