@@ -13,5 +13,6 @@
 #include "syscalls/handlers_process.h"
 #include "syscalls/handlers_seccomp.h"
 #include "syscalls/handlers_socket.h"
+#include "syscalls/handlers_splice.h"
 #include "syscalls/handlers_sync.h"
 #include "syscalls/handlers_timer.h"

@@ -198,11 +198,11 @@ Result<size_t> Pipe::write(std::span<const std::byte> buffer, bool packet) {
   // As Linux's pipe_write: the bytes past the last whole page go first
   // into the newest buffer when all of them fit there, so small writes
   // share a page and the rest of a large write is page-aligned. Linux
-  // merges only into a buffer that is not a packet, but does so for any
-  // writer, O_DIRECT or not.
+  // merges only into a buffer that is not a packet nor spliced in, but
+  // does so for any writer, O_DIRECT or not.
   size_t done = 0;
   const size_t tail_bytes = buffer.size() % kPipePageBytes;
-  if (tail_bytes != 0 && !buffers_.empty() && !buffers_.back().packet &&
+  if (tail_bytes != 0 && !buffers_.empty() && buffers_.back().mergeable &&
       buffers_.back().bytes.size() + tail_bytes <= kPipePageBytes) {
     std::vector<std::byte>& newest = buffers_.back().bytes;
     newest.insert(newest.end(), buffer.begin(), buffer.begin() + tail_bytes);
@@ -213,7 +213,7 @@ Result<size_t> Pipe::write(std::span<const std::byte> buffer, bool packet) {
   // most PIPE_BUF bytes needs one buffer, so it goes in whole or not at all.
   while (done < buffer.size() && !full()) {
     const size_t count = std::min(buffer.size() - done, kPipePageBytes);
-    Buffer fresh{.bytes = {}, .offset = 0, .packet = packet};
+    Buffer fresh{.bytes = {}, .offset = 0, .packet = packet, .mergeable = !packet};
     fresh.bytes.reserve(kPipePageBytes);
     fresh.bytes.assign(buffer.begin() + done, buffer.begin() + done + count);
     buffers_.push_back(std::move(fresh));
@@ -224,6 +224,104 @@ Result<size_t> Pipe::write(std::span<const std::byte> buffer, bool packet) {
   }
   size_ += done;
   queue_.notify(POLLIN | POLLRDNORM);
+  return done;
+}
+
+size_t Pipe::peek(std::span<std::byte> buffer) const {
+  size_t done = 0;
+  for (const Buffer& stored : buffers_) {
+    if (done == buffer.size()) {
+      break;
+    }
+    const size_t count = std::min(buffer.size() - done, stored.length());
+    std::memcpy(buffer.data() + done, stored.bytes.data() + stored.offset, count);
+    done += count;
+  }
+  return done;
+}
+
+void Pipe::consume(size_t count) {
+  const bool was_full = full();
+  count = std::min(count, size_);
+  size_ -= count;
+  while (count > 0) {
+    Buffer& oldest = buffers_.front();
+    const size_t taken = std::min(count, oldest.length());
+    oldest.offset += taken;
+    count -= taken;
+    if (oldest.length() == 0) {
+      buffers_.pop_front();
+    }
+  }
+  if (was_full && !full()) {
+    queue_.notify(POLLOUT | POLLWRNORM);
+  }
+}
+
+bool Pipe::append_page(std::span<const std::byte> bytes) {
+  if (full() || bytes.empty()) {
+    return false;
+  }
+  Buffer page{.bytes = {}, .offset = 0, .packet = false, .mergeable = false};
+  page.bytes.assign(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(std::min(bytes.size(), kPipePageBytes)));
+  push_spliced(std::move(page));
+  queue_.notify(POLLIN | POLLRDNORM);
+  return true;
+}
+
+void Pipe::push_spliced(Buffer buffer) {
+  size_ += buffer.length();
+  buffers_.push_back(std::move(buffer));
+}
+
+size_t Pipe::move_to(Pipe& destination, size_t count) {
+  // As Linux's splice_pipe_to_pipe: a whole buffer moves with its flags,
+  // and the part of one that is split off may not be merged into.
+  size_t done = 0;
+  while (done < count && !buffers_.empty() && !destination.full()) {
+    Buffer& oldest = buffers_.front();
+    const size_t length = oldest.length();
+    if (length <= count - done) {
+      destination.push_spliced(std::move(oldest));
+      buffers_.pop_front();
+      size_ -= length;
+      done += length;
+      continue;
+    }
+    const size_t part = count - done;
+    Buffer split{.bytes = {}, .offset = 0, .packet = oldest.packet, .mergeable = false};
+    const auto first = oldest.bytes.begin() + static_cast<std::ptrdiff_t>(oldest.offset);
+    split.bytes.assign(first, first + static_cast<std::ptrdiff_t>(part));
+    destination.push_spliced(std::move(split));
+    oldest.offset += part;
+    size_ -= part;
+    done += part;
+  }
+  if (done > 0) {
+    queue_.notify(POLLOUT | POLLWRNORM);
+    destination.queue_.notify(POLLIN | POLLRDNORM);
+  }
+  return done;
+}
+
+size_t Pipe::copy_to(Pipe& destination, size_t count) const {
+  // As Linux's link_pipe: each copy is a buffer that may not be merged
+  // into, cut to the bytes still wanted.
+  size_t done = 0;
+  for (const Buffer& stored : buffers_) {
+    if (done == count || destination.full()) {
+      break;
+    }
+    const size_t part = std::min(stored.length(), count - done);
+    Buffer copy{.bytes = {}, .offset = 0, .packet = stored.packet, .mergeable = false};
+    const auto first = stored.bytes.begin() + static_cast<std::ptrdiff_t>(stored.offset);
+    copy.bytes.assign(first, first + static_cast<std::ptrdiff_t>(part));
+    destination.push_spliced(std::move(copy));
+    done += part;
+  }
+  if (done > 0) {
+    destination.queue_.notify(POLLIN | POLLRDNORM);
+  }
   return done;
 }
 

@@ -7,6 +7,7 @@
 // Every change of state notifies the pipe's wait queue.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -61,6 +62,24 @@ class Pipe {
   // `page_count` buffers. EBUSY when more buffers than that hold data.
   Result<void> set_capacity_pages(size_t page_count);
 
+  // splice(2), tee(2) and vmsplice(2) support. Copies up to buffer.size()
+  // bytes from the oldest on without consuming them, across packets.
+  size_t peek(std::span<std::byte> buffer) const;
+  // Drops the oldest `count` bytes, at most available_bytes().
+  void consume(size_t count);
+  // Moves up to `count` bytes into `destination`, whole buffers while they
+  // fit, while `destination` has free buffers. Returns the bytes moved.
+  size_t move_to(Pipe& destination, size_t count);
+  // Copies up to `count` bytes into `destination` as tee(2) does: buffer
+  // by buffer from the oldest, while `destination` has free buffers.
+  size_t copy_to(Pipe& destination, size_t count) const;
+  // Adds `bytes` (at most a page) as one buffer that later writes do not
+  // merge into, as Linux adds a spliced page. False when the ring is full.
+  bool append_page(std::span<const std::byte> bytes);
+  // The bytes a write can add now without waiting: the free buffers' pages.
+  size_t room_bytes() const { return (max_pages_ - std::min(max_pages_, buffers_.size())) * kPipePageBytes; }
+  bool full() const { return buffers_.size() >= max_pages_; }
+
   size_t available_bytes() const { return size_; }
   size_t capacity_bytes() const { return max_pages_ * kPipePageBytes; }
   int readers() const { return readers_; }
@@ -87,11 +106,13 @@ class Pipe {
   struct Buffer {
     std::vector<std::byte> bytes;  // the unread bytes start at `offset`
     size_t offset = 0;
-    bool packet = false;  // written by an O_DIRECT writer
+    bool packet = false;     // written by an O_DIRECT writer
+    bool mergeable = true;  // a later small write may append to it
     size_t length() const { return bytes.size() - offset; }
   };
 
-  bool full() const { return buffers_.size() >= max_pages_; }
+  // Appends a buffer moved or copied from another pipe.
+  void push_spliced(Buffer buffer);
 
   std::deque<Buffer> buffers_;  // oldest first; none is empty
   size_t max_pages_ = kPipeCapacityBytes / kPipePageBytes;
