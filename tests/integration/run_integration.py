@@ -545,6 +545,19 @@ def case_shell_pipeline(case):
     expect_stdout(native, b"3\ndone\n")
 
 
+def case_cp_large_file(case):
+    # cp copies with copy_file_range and cat may splice or sendfile; the
+    # copies of a 10 MB file in the work directory must keep every byte.
+    script = (
+        "set -e; seq 1 1400000 > big; cp big copy; cat big | cat > piped; "
+        "sha256sum big copy piped | cut -c1-64 | uniq -c | sed 's/^ *//'; "
+        "wc -c < copy; rm big copy piped"
+    )
+    native, _ = expect_same_as_native(case, ["/bin/sh", "-c", script])
+    if not native.stdout.startswith(b"3 "):
+        raise CaseFailed(f"expected three equal digests natively\n{describe(native)}")
+
+
 def case_shell_exit_code(case):
     result = case.run_ward(["/bin/sh", "-c", "exit 42"])
     expect_status(result, "exit 42")
