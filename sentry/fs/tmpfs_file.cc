@@ -25,6 +25,42 @@ constexpr uint32_t kAllSeals =
 
 int64_t pages_for(int64_t bytes) { return (bytes + kPageBytes - 1) / kPageBytes; }
 
+// Returns where a write to the memfd `fd` over [offset, end) must stop so
+// that it allocates at most `free_pages` new pages. A page is new when it
+// lies in a hole, inside the file or past its end. SEEK_HOLE and SEEK_DATA
+// find the holes of a memfd exactly, to the page.
+Result<int64_t> end_within_free_pages(int fd, int64_t offset, int64_t end, int64_t free_pages) {
+  int64_t position = offset;
+  while (position < end) {
+    off_t hole = lseek(fd, position, SEEK_HOLE);
+    if (hole < 0) {
+      if (errno != ENXIO) {
+        return Errno{errno};
+      }
+      hole = position;  // at or past the end of the file, all is hole
+    }
+    if (hole >= end) {
+      break;
+    }
+    off_t data = lseek(fd, hole, SEEK_DATA);
+    if (data < 0 && errno != ENXIO) {
+      return Errno{errno};
+    }
+    const int64_t hole_end = data < 0 ? end : std::min<int64_t>(data, end);
+
+    // A hole that starts inside a page starts at the end of the file, and
+    // that page is already allocated.
+    const int64_t first_page = pages_for(hole);
+    const int64_t pages = std::max<int64_t>(0, pages_for(hole_end) - first_page);
+    if (pages > free_pages) {
+      return std::max(offset, (first_page + free_pages) * kPageBytes);
+    }
+    free_pages -= pages;
+    position = hole_end;
+  }
+  return end;
+}
+
 class TmpfsRegularFile final : public FileDescription {
  public:
   TmpfsRegularFile(VirtualDentry location, uint32_t flags, std::shared_ptr<TmpfsRegular> inode)
@@ -185,21 +221,18 @@ Result<size_t> TmpfsRegular::write(std::span<const std::byte> buffer, int64_t of
   }
   const int fd = TRY(data_fd());
 
-  // The pages past the current end that the write would add.
-  // NOTE: holes inside the file are not counted before the write, so a
-  // write into a hole may pass the limit by those pages. recharge()
-  // counts them afterwards.
+  // As on Linux's tmpfs, a write that needs more new pages than the size
+  // limit leaves is cut short, and one that can allocate none gets ENOSPC.
+  // Pages inside holes count, or a sparse file would pass the limit.
+  // NOTE: stores through a shared mapping allocate memfd pages that no
+  // limit checks, where Linux would raise SIGBUS past the limit.
   const int64_t end = offset + static_cast<int64_t>(buffer.size());
-  const int64_t first_new_page = std::max(pages_for(current_size()), offset / kPageBytes);
-  const int64_t new_pages = std::max<int64_t>(0, pages_for(end) - first_new_page);
   const auto free_pages = static_cast<int64_t>(tmpfs().free_bytes() / kPageBytes);
-  if (new_pages > free_pages) {
-    const int64_t allowed_end = (first_new_page + free_pages) * kPageBytes;
-    if (allowed_end <= offset) {
-      return Errno{ENOSPC};
-    }
-    buffer = buffer.first(static_cast<size_t>(allowed_end - offset));
+  const int64_t allowed_end = TRY(end_within_free_pages(fd, offset, end, free_pages));
+  if (allowed_end <= offset) {
+    return Errno{ENOSPC};
   }
+  buffer = buffer.first(static_cast<size_t>(std::min(allowed_end, end) - offset));
 
   ssize_t wrote = 0;
   do {

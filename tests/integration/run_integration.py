@@ -1945,6 +1945,46 @@ def case_proc_self_fd_maps(case):
         raise CaseFailed(f"the native maps do not name /usr/bin/cat:\n{describe(native)}")
 
 
+# Fills a file inside a sparse 64 MiB extent, 1 MiB at a time, and prints
+# how many bytes fit and the errno that stopped the writes.
+SPARSE_FILL_SCRIPT = """
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_CREAT | os.O_RDWR | os.O_TRUNC, 0o644)
+os.ftruncate(fd, 64 << 20)
+total, stop = 0, "none"
+for i in range(64):
+    try:
+        written = os.pwrite(fd, b"x" * (1 << 20), i << 20)
+    except OSError as error:
+        stop = errno.errorcode[error.errno]
+        break
+    total += written
+print(sys.argv[1], "limited" if total <= 4 << 20 else f"{total} bytes", stop)
+"""
+
+
+def case_overlay_size_sparse(case):
+    # The size limits of the overlay and of a tmpfs count the pages that a
+    # write into a hole allocates, so a sparse file cannot pass them. A
+    # copy-up larger than the limit fails with ENOSPC as a write would.
+    require_program(PYTHON, "python3")
+    large = case.write_file("large", b"y" * (8 << 20), 0o644)
+    flags = ["--overlay-size", "4M", "--tmpfs", "/w:size=4M"]
+    result = case.run_ward([PYTHON, "-c", SPARSE_FILL_SCRIPT, "/tmp/ward-sparse"], do_flags=flags)
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"/tmp/ward-sparse limited ENOSPC\n")
+
+    copy_up = (
+        f"import errno, os\n"
+        f"try:\n    os.open({large!r}, os.O_WRONLY)\n    print('opened')\n"
+        f"except OSError as error:\n    print(errno.errorcode[error.errno])\n"
+    )
+    result = case.run_ward([PYTHON, "-c", SPARSE_FILL_SCRIPT + copy_up, "/w/sparse"],
+                           do_flags=flags)
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"/w/sparse limited ENOSPC\nENOSPC\n")
+
+
 CASES = {
     name.removeprefix("case_"): function
     for name, function in globals().items()
