@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "sentry/fs/tmpfs_inode.h"
 #include "sentry/vfs/directory_file.h"
@@ -35,6 +36,9 @@ class TmpfsDirectoryFile final : public DirectoryFile {
 
   Result<void> iterate_dir(const Caller&, DirentSink& sink) override {
     auto& directory = static_cast<TmpfsDirectory&>(inode());
+    if (!listing_end_ || offset() == 0) {
+      listing_end_ = directory.next_cookie();
+    }
     if (offset() == 0) {
       if (!sink.add(Dirent{.ino = directory.ino(), .next_offset = 1, .type = DT_DIR, .name = "."})) {
         return ok();
@@ -50,7 +54,8 @@ class TmpfsDirectoryFile final : public DirectoryFile {
       set_offset(2);
     }
     const auto& names = directory.names_by_cookie();
-    for (auto it = names.lower_bound(static_cast<uint64_t>(offset())); it != names.end(); ++it) {
+    const auto end = names.lower_bound(*listing_end_);
+    for (auto it = names.lower_bound(static_cast<uint64_t>(offset())); it != end; ++it) {
       const TmpfsDirectory::Entry* entry = directory.find(it->second);
       const auto next = static_cast<int64_t>(it->first + 1);
       const Dirent dirent{.ino = entry->inode->ino(),
@@ -65,6 +70,15 @@ class TmpfsDirectoryFile final : public DirectoryFile {
     directory.touch_accessed();
     return ok();
   }
+
+ private:
+  // The first cookie this listing leaves out: entries made or renamed
+  // after it began get later cookies. Without this bound, a program that
+  // renames each entry it reads, inside the same directory, would read
+  // the renamed entries again without end. Linux's tmpfs likewise lists
+  // none of them (checked on 6.18). A listing begins at offset 0, so a
+  // rewind starts a new one.
+  std::optional<uint64_t> listing_end_;
 };
 
 bool copy_out_value(std::span<const std::byte> value, std::span<std::byte> buffer,

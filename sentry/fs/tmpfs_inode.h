@@ -118,6 +118,8 @@ class TmpfsDirectory final : public TmpfsInode {
 
   // The entries from `cookie` on, in cookie order, for a listing.
   const std::map<uint64_t, std::string>& names_by_cookie() const { return names_by_cookie_; }
+  // The cookie the next entry made or renamed here will get.
+  uint64_t next_cookie() const { return next_cookie_; }
   const Entry* find(std::string_view name) const;
 
   // The inode number ".." lists: the parent's, or this one's for a root.
