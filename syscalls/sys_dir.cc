@@ -35,6 +35,10 @@ Result<int64_t> list_directory(kernel::Task& task, const SyscallArgs& args,
   if (!vfs::guest_range_ok(entries, count)) {
     return Errno{EFAULT};
   }
+  // The listing's position before this call, to return to when the guest's
+  // buffer cannot take the entries: Linux leaves the position at the first
+  // entry it failed to copy, so no entry is lost to an EFAULT.
+  const Result<int64_t> start = file->seek(0, SEEK_CUR);
   vfs::DirentBuffer buffer(format, std::min<size_t>(count, kMaxDirentBytes));
   TRY(file->iterate_dir(vfs::caller_of(task), buffer));
   if (buffer.empty()) {
@@ -44,7 +48,13 @@ Result<int64_t> list_directory(kernel::Task& task, const SyscallArgs& args,
     }
     return 0;
   }
-  TRY(task.copy_out(entries, std::span<const std::byte>(buffer.bytes())));
+  auto copied = task.copy_out(entries, std::span<const std::byte>(buffer.bytes()));
+  if (!copied.ok()) {
+    if (start.ok()) {
+      (void)file->seek(*start, SEEK_SET);
+    }
+    return copied.error();
+  }
   return static_cast<int64_t>(buffer.bytes().size());
 }
 
