@@ -38,6 +38,24 @@ Result<void> host_sync(int fd, bool data_only) {
 
 }  // namespace
 
+Result<void> drop_host_set_id_bits(int fd) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    return Errno{errno};
+  }
+  mode_t cleared = st.st_mode & 07777 & ~S_ISUID;
+  if ((st.st_mode & S_IXGRP) != 0) {
+    cleared &= ~S_ISGID;
+  }
+  if (cleared == (st.st_mode & 07777)) {
+    return ok();
+  }
+  if (fchmod(fd, cleared) != 0) {
+    return Errno{errno};
+  }
+  return ok();
+}
+
 // ---------------------------------------------------------------------------
 // HostRegularFile
 
@@ -63,6 +81,7 @@ Result<size_t> HostRegularFile::read(std::span<std::byte> buffer, std::optional<
 
 Result<size_t> HostRegularFile::write(std::span<const std::byte> buffer,
                                       std::optional<int64_t> offset) {
+  TRY(drop_host_set_id_bits(fd_.get()));
   if ((flags() & O_APPEND) != 0) {
     // RWF_APPEND appends atomically, as a host O_APPEND fd would. An offset
     // of -1 moves the host fd's own position to the end of the data, which
@@ -101,6 +120,7 @@ Result<size_t> HostRegularFile::write(std::span<const std::byte> buffer,
 
 Result<void> HostRegularFile::truncate(int64_t length) {
   TRY(mount_write_access(*location().mount));
+  TRY(drop_host_set_id_bits(fd_.get()));
   if (ftruncate(fd_.get(), length) != 0) {
     return Errno{errno};
   }

@@ -12,6 +12,13 @@
 
 namespace ward::vfs {
 
+// Clears the set-user-ID bit, and the set-group-ID bit of a group-executable
+// file, of the host file open as `fd`, before a guest write or truncate.
+// Linux clears them for a writer without CAP_FSETID; hostfs clears them for
+// every guest, because no guest may choose the contents of a host set-id
+// file (hostfs rejects setting those bits as well).
+Result<void> drop_host_set_id_bits(int fd);
+
 class HostRegularFile final : public FileDescription {
  public:
   // `host_writable`: whether the file is on a read-write bind, whose host

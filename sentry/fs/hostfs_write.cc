@@ -11,6 +11,7 @@
 #include <string>
 
 #include "sentry/fs/hostfs.h"
+#include "sentry/fs/hostfs_file.h"
 
 namespace ward::vfs {
 namespace {
@@ -196,6 +197,7 @@ Result<void> HostInode::set_attributes(const Caller&, const AttributeChange& cha
       return Errno{is_dir() ? EISDIR : EINVAL};
     }
     UniqueFd fd = TRY(host.reopen(path_fd_.get(), O_WRONLY));
+    TRY(drop_host_set_id_bits(fd.get()));
     TRY(host_call(ftruncate(fd.get(), *change.size)));
   }
 

@@ -1139,6 +1139,28 @@ def case_tmpfs_allocate_full(case):
     expect_stderr_line(result, "fallocate: fallocate failed: No space left on device")
 
 
+def case_bind_write_drops_set_id(case):
+    # A guest write or truncate clears the set-user-ID bit, and the
+    # set-group-ID bit of a group-executable file, of a host file in a
+    # read-write bind, as Linux does for a writer without CAP_FSETID, so no
+    # guest chooses the contents of a host set-id program.
+    source = make_bind_source(case)
+    modes = {"setuid": 0o4777, "setgid": 0o2775, "setgid-no-exec": 0o2764, "truncated": 0o4755}
+    for name, mode in modes.items():
+        (source / name).write_bytes(b"#!/bin/sh\n")
+        (source / name).chmod(mode)
+    script = ("echo appended >> /data/setuid && : > /data/setgid && "
+              "echo written > /data/setgid-no-exec && truncate -s 0 /data/truncated")
+    result = case.run_ward(["/bin/sh", "-c", script], do_flags=["--bind", f"{source}:/data:rw"])
+    expect_status(result, "exit 0")
+    expect_no_stderr(result)
+    expected = {"setuid": 0o777, "setgid": 0o775, "setgid-no-exec": 0o2764, "truncated": 0o755}
+    for name, mode in expected.items():
+        actual = stat.S_IMODE(os.lstat(source / name).st_mode)
+        if actual != mode:
+            raise CaseFailed(f"the host file {name} has mode {actual:o}, expected {mode:o}")
+
+
 def case_bind_single_file(case):
     source = make_bind_source(case) / "existing"
     result = case.run_ward(["cat", "/etc/ward-bound-file"],
