@@ -134,7 +134,8 @@ void add_do_options(CLI::App& command, DoOptions& options, std::vector<std::stri
                     std::vector<std::string>& tmpfs_mounts, std::string& user, std::string& overlay,
                     std::string& overlay_size, std::vector<std::string>& strace_filter) {
   command.add_flag("--strace", options.strace,
-                   "Log every system call with its decoded arguments and result, at info level");
+                   "Log every system call with its decoded arguments and result, and every signal "
+                   "the program takes, at info level");
   command
       .add_option("--strace-filter", strace_filter,
                   "Log only these system calls, by name, separated by commas; implies --strace")

@@ -16,6 +16,11 @@
 namespace ward::syscalls {
 namespace {
 
+// Logs a signal the task takes, as strace's "--- SIG... ---" line.
+void trace_signal(kernel::Task& task, int signal, const siginfo_t& info) {
+  spdlog::info("[pid {}] {}", task.tid(), format_signal_delivery(signal, info));
+}
+
 // Reads guest memory for --strace; an unreadable address prints as a
 // pointer.
 GuestMemoryReader strace_reader(kernel::Task& task) {
@@ -221,6 +226,11 @@ void dispatch_syscall(kernel::Task& task) {
   run_syscall(task);
 }
 
-void install_dispatcher(kernel::Kernel& kernel) { kernel.set_syscall_dispatcher(&dispatch_syscall); }
+void install_dispatcher(kernel::Kernel& kernel) {
+  kernel.set_syscall_dispatcher(&dispatch_syscall);
+  if (kernel.options().strace) {
+    kernel.set_signal_tracer(&trace_signal);
+  }
+}
 
 }  // namespace ward::syscalls

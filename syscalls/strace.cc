@@ -128,6 +128,17 @@ constexpr std::string_view kSignalNames[] = {
     "SIGXCPU",   "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO",   "SIGPWR",  "SIGSYS",
 };
 constexpr int kSigRtMin = 32;
+
+// si_code values every signal may carry (include/uapi/asm-generic/siginfo.h).
+constexpr ValueName kSignalCodeNames[] = {
+    {0, "SI_USER"},     {0x80, "SI_KERNEL"}, {-1, "SI_QUEUE"},   {-2, "SI_TIMER"},
+    {-3, "SI_MESGQ"},   {-4, "SI_ASYNCIO"},  {-5, "SI_SIGIO"},   {-6, "SI_TKILL"},
+};
+// SIGCHLD's own si_code values.
+constexpr ValueName kChildCodeNames[] = {
+    {1, "CLD_EXITED"}, {2, "CLD_KILLED"},  {3, "CLD_DUMPED"},
+    {4, "CLD_TRAPPED"}, {5, "CLD_STOPPED"}, {6, "CLD_CONTINUED"},
+};
 constexpr int kSigRtMax = 64;
 
 constexpr ValueName kClockNames[] = {
@@ -1042,6 +1053,29 @@ std::string format_syscall_result(const SyscallEntry& entry, int64_t result) {
     return fmt::format("= {:#03o}", result);
   }
   return fmt::format("= {}", result);
+}
+
+std::string format_signal_delivery(int signal, const siginfo_t& info) {
+  const std::string name = format_signal(static_cast<uint64_t>(static_cast<uint32_t>(signal)));
+  auto code_name = [&info](std::span<const ValueName> names) {
+    const ValueName* match = find_name(names, info.si_code);
+    return match != nullptr ? std::string(match->name) : fmt::format("{}", info.si_code);
+  };
+  std::string code;
+  bool has_sender = false;
+  if (signal == SIGCHLD && info.si_code > 0) {
+    code = code_name(kChildCodeNames);
+    has_sender = true;
+  } else {
+    code = code_name(kSignalCodeNames);
+    // Signals sent by a process (kill, sigqueue, tgkill) name their sender.
+    has_sender = info.si_code == SI_USER || info.si_code == SI_QUEUE || info.si_code == SI_TKILL;
+  }
+  std::string fields = fmt::format("si_signo={}, si_code={}", name, code);
+  if (has_sender) {
+    fields += fmt::format(", si_pid={}, si_uid={}", info.si_pid, info.si_uid);
+  }
+  return fmt::format("--- {} {{{}}} ---", name, fields);
 }
 
 }  // namespace ward::syscalls

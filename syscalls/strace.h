@@ -3,6 +3,8 @@
 // syscall's table row gives.
 #pragma once
 
+#include <signal.h>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -53,5 +55,11 @@ std::string format_syscall_result(const SyscallEntry& entry, int64_t result);
 // of the other arguments. Used by format_syscall_entry and by reports that
 // name a single unsupported flag or command.
 std::string format_argument(ArgFormat format, uint64_t value, const GuestMemoryReader& memory);
+
+// Formats a signal a task takes as strace does:
+// `--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=2, si_uid=0} ---`.
+// The sender's pid and uid appear for the codes that carry them. Codes
+// specific to other signals (SEGV_MAPERR...) print as numbers.
+std::string format_signal_delivery(int signal, const siginfo_t& info);
 
 }  // namespace ward::syscalls

@@ -3,6 +3,8 @@
 // runs until the sandbox's first process has exited.
 #pragma once
 
+#include <signal.h>
+
 #include <sys/types.h>
 
 #include <map>
@@ -90,6 +92,12 @@ class Kernel {
   std::shared_ptr<net::UnixNamespace>& unix_namespace() { return unix_namespace_; }
 
   void set_syscall_dispatcher(SyscallDispatcher dispatcher) { dispatcher_ = dispatcher; }
+
+  // Logs a signal a task takes to run its handler or default action, for
+  // --strace; set by the syscall layer, which names signals.
+  using SignalTracer = void (*)(Task& task, int signal, const siginfo_t& info);
+  void set_signal_tracer(SignalTracer tracer) { signal_tracer_ = tracer; }
+  SignalTracer signal_tracer() const { return signal_tracer_; }
   void dispatch_syscall(Task& task) { dispatcher_(task); }
 
   // Creates the first process (pid 1) and schedules it.
@@ -156,6 +164,7 @@ class Kernel {
   std::shared_ptr<vfs::MountNamespace> mounts_;
   std::shared_ptr<net::UnixNamespace> unix_namespace_;
   SyscallDispatcher dispatcher_ = nullptr;
+  SignalTracer signal_tracer_ = nullptr;
 
   std::map<pid_t, std::unique_ptr<Task>> tasks_;
   std::map<pid_t, std::unique_ptr<ThreadGroup>> thread_groups_;

@@ -151,6 +151,9 @@ void Task::deliver_signals() {
     if (action.handler == kSigIgnore) {
       continue;
     }
+    if (Kernel::SignalTracer tracer = kernel().signal_tracer()) {
+      tracer(*this, signal, info);
+    }
     if (action.handler != kSigDefault) {
       if (!handler_ran) {
         finish_interrupted_syscall(&action);

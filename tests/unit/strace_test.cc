@@ -623,5 +623,39 @@ TEST(StraceResult, UnnamedErrnoPrintsNumber) {
   EXPECT_EQ(format_syscall_result(row("ioctl"), -515), "= -1 515 (Unknown error 515)");
 }
 
+TEST(StraceSignal, SentSignalNamesItsSender) {
+  siginfo_t info{};
+  info.si_signo = SIGUSR1;
+  info.si_code = SI_USER;
+  info.si_pid = 3;
+  info.si_uid = 1000;
+  EXPECT_EQ(format_signal_delivery(SIGUSR1, info),
+            "--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=3, si_uid=1000} ---");
+}
+
+TEST(StraceSignal, ChildSignalUsesChildCodes) {
+  siginfo_t info{};
+  info.si_signo = SIGCHLD;
+  info.si_code = CLD_KILLED;
+  info.si_pid = 2;
+  EXPECT_EQ(format_signal_delivery(SIGCHLD, info),
+            "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_KILLED, si_pid=2, si_uid=0} ---");
+}
+
+TEST(StraceSignal, KernelSignalHasNoSender) {
+  siginfo_t info{};
+  info.si_signo = SIGSEGV;
+  info.si_code = SI_KERNEL;
+  EXPECT_EQ(format_signal_delivery(SIGSEGV, info),
+            "--- SIGSEGV {si_signo=SIGSEGV, si_code=SI_KERNEL} ---");
+}
+
+TEST(StraceSignal, UnknownCodeIsANumber) {
+  siginfo_t info{};
+  info.si_signo = SIGSEGV;
+  info.si_code = SEGV_MAPERR;
+  EXPECT_EQ(format_signal_delivery(SIGSEGV, info), "--- SIGSEGV {si_signo=SIGSEGV, si_code=1} ---");
+}
+
 }  // namespace
 }  // namespace ward::syscalls
