@@ -21,7 +21,7 @@ namespace ward::syscalls {
 void record_gap(kernel::Task& task, std::string_view detail);
 
 // Records a gap of another kind. `error` is the errno the guest gets, when
-// the handler has it; otherwise the call's result is stored. `note` says
+// the handler has it; otherwise the call's result is stored. `note` describes
 // what the program can do or what it falls back to.
 void record_gap(kernel::Task& task, compat::GapKind kind, std::string_view detail,
                 std::optional<int> error = std::nullopt, std::string_view note = {});

@@ -1,8 +1,7 @@
 // The mount tree of a new sandbox: the host directory given as its root,
-// under an overlay that keeps changes in memory (or read-only without one),
-// with the sentry's devfs on /dev, procfs on /proc, sysfs on /sys and a
-// tmpfs on /dev/shm, so that the host's own /dev, /proc and /sys are never
-// reachable.
+// under an overlay that keeps changes in memory (or read-only without one).
+// The sentry's devfs, procfs and sysfs cover /dev, /proc and /sys, so the
+// host's own are never reachable, and a tmpfs is mounted on /dev/shm.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +14,7 @@
 
 namespace ward::vfs {
 
-// How the sandbox root is made writable.
+// The way writes to the sandbox root are kept.
 enum class OverlayMode {
   kMemory,  // an overlay whose upper layer is a tmpfs in the sentry's memory
   kNone,    // the host root, read-only

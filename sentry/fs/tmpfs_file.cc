@@ -243,8 +243,8 @@ Result<size_t> TmpfsRegular::write(std::span<const std::byte> buffer, int64_t of
   }
   recharge();
   // NOTE: Linux's write also clears S_ISUID and S_ISGID for a writer
-  // without CAP_FSETID (file_remove_privs); a write here cannot see the
-  // writer's credentials, so the bits stay.
+  // without CAP_FSETID (file_remove_privs). A write here does not receive
+  // the writer's credentials, so the bits stay.
   touch_modified();
   return static_cast<size_t>(wrote);
 }

@@ -20,7 +20,7 @@ uint32_t next_move_cookie() {
 
 uint32_t directory_flag(const Inode& inode) { return inode.is_dir() ? IN_ISDIR : 0; }
 
-// Queues `event` on every watch of `inode` that asks for it, then ends the
+// Queues `event` on every watch of `inode` whose mask includes it, then ends the
 // IN_ONESHOT ones. `subject` is the inode a file event is about, which an
 // IN_EXCL_UNLINK watch ignores once it is unlinked.
 void deliver(Inode& inode, uint32_t event, uint32_t cookie, std::string_view name,

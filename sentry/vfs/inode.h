@@ -190,15 +190,16 @@ class Inode : public std::enable_shared_from_this<Inode> {
   // Removes `name`: ENODATA when absent. EOPNOTSUPP by default.
   virtual Result<void> remove_xattr(const Caller& caller, std::string_view name);
 
-  // The operations of a writable filesystem. The VFS (mutate.h) has walked
-  // the paths, checked the names, the caller's permission and the mount's
-  // write access, and that the names that must exist do and those that must
-  // not do not; it updates the dentry cache after a success. The defaults
-  // fail with EPERM, Linux's errno for a filesystem without the operation.
-  // A filesystem may still fail with ENOSPC, EMLINK or ENOTEMPTY.
+  // The operations of a writable filesystem. Before calling one, the VFS
+  // (mutate.h) has walked the paths and checked the names, the caller's
+  // permission, the mount's write access and which names exist. After a
+  // success it updates the dentry cache. The defaults fail with EPERM,
+  // Linux's errno for a filesystem without the operation. A filesystem may
+  // still fail with ENOSPC, EMLINK or ENOTEMPTY.
 
   // Makes `name` in this directory: a regular file, directory, symlink,
-  // FIFO, socket or device node as node.mode says. Returns the new inode.
+  // FIFO, socket or device node, by the type in node.mode. Returns the new
+  // inode.
   virtual Result<std::shared_ptr<Inode>> create(const Caller& caller, std::string_view name,
                                                 const NewNode& node);
 
@@ -221,9 +222,9 @@ class Inode : public std::enable_shared_from_this<Inode> {
 
   // Moves `old_name` of this directory to `new_name` of `new_parent`, a
   // directory of the same filesystem, replacing what is there. `flags` are
-  // renameat2's RENAME_NOREPLACE and RENAME_EXCHANGE; the VFS has checked
+  // renameat2's RENAME_NOREPLACE and RENAME_EXCHANGE. The VFS has checked
   // the types of both ends (EISDIR, ENOTDIR) and that a directory is not
-  // moved below itself (EINVAL); the filesystem checks ENOTEMPTY for a
+  // moved below itself (EINVAL). The filesystem checks ENOTEMPTY for a
   // replaced directory.
   virtual Result<void> rename(const Caller& caller, std::string_view old_name, Inode& new_parent,
                               std::string_view new_name, unsigned flags);
