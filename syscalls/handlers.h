@@ -7,6 +7,7 @@
 #include "syscalls/handlers_event_files.h"
 #include "syscalls/handlers_file.h"
 #include "syscalls/handlers_inotify.h"
+#include "syscalls/handlers_ipc.h"
 #include "syscalls/handlers_mount.h"
 #include "syscalls/handlers_mm.h"
 #include "syscalls/handlers_poll.h"

@@ -123,6 +123,7 @@ class ProcRoot final : public ProcDirectory {
                         return format_loadavg(host, count_sandbox_tasks(caller));
                       })});
     fixed_.push_back({"sys", make_proc_sys_directory(filesystem)});
+    fixed_.push_back({"sysvipc", make_proc_sysvipc_directory(filesystem)});
   }
 
   // The sandbox's uptime, and as idle time the host CPUs' idle time since

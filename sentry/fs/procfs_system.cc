@@ -13,6 +13,9 @@
 #include "sentry/fs/procfs_process.h"
 #include "sentry/fs/synthetic.h"
 #include "sentry/kernel/credentials.h"
+#include "sentry/kernel/ipc/msg.h"
+#include "sentry/kernel/ipc/sem.h"
+#include "sentry/kernel/ipc/shm.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
@@ -104,6 +107,20 @@ std::shared_ptr<KernelFileDirectory> make_kernel_directory(
   kernel->add("cap_last_cap", constant_file(filesystem, 0444, number_line(kernel::kCapLastCap)));
   kernel->add("overflowuid", constant_file(filesystem, 0644, number_line(kOverflowId)));
   kernel->add("overflowgid", constant_file(filesystem, 0644, number_line(kOverflowId)));
+
+  // The System V IPC limits the sentry applies, which ipcs -l reads.
+  kernel->add("shmmax", constant_file(filesystem, 0644,
+                                      fmt::format("{}\n", kernel::ipc::kShmMaxBytes)));
+  kernel->add("shmall", constant_file(filesystem, 0644,
+                                      fmt::format("{}\n", kernel::ipc::kShmAllPages)));
+  kernel->add("shmmni", constant_file(filesystem, 0644, number_line(kernel::ipc::kShmMaxSegments)));
+  kernel->add("sem", constant_file(filesystem, 0644,
+                                   fmt::format("{}\t{}\t{}\t{}\n", kernel::ipc::kSemMaxPerSet,
+                                               kernel::ipc::kSemMaxTotal, kernel::ipc::kSemMaxOps,
+                                               kernel::ipc::kSemMaxSets)));
+  kernel->add("msgmax", constant_file(filesystem, 0644, number_line(kernel::ipc::kMsgMaxBytes)));
+  kernel->add("msgmnb", constant_file(filesystem, 0644, number_line(kernel::ipc::kMsgQueueBytes)));
+  kernel->add("msgmni", constant_file(filesystem, 0644, number_line(kernel::ipc::kMsgMaxQueues)));
 
   auto random = std::make_shared<KernelFileDirectory>(filesystem, 0555, "/proc/sys/kernel/random");
   random->add("boot_id", constant_file(filesystem, 0444, random_uuid_line()));
@@ -227,6 +244,23 @@ int64_t sandbox_boot_time_seconds(const Caller& caller) {
   const auto since_boot = kernel::monotonic_now() - caller.task->kernel().boot_time();
   const auto boot = wall_now.time_since_epoch() - since_boot;
   return std::chrono::duration_cast<std::chrono::seconds>(boot).count();
+}
+
+std::shared_ptr<Inode> make_proc_sysvipc_directory(const std::shared_ptr<Filesystem>& filesystem) {
+  using Render = std::string (*)(kernel::ipc::IpcNamespace&);
+  auto table = [&](Render render) {
+    return text_file(filesystem, 0444, [render](const Caller& caller) -> Result<std::string> {
+      if (caller.task == nullptr) {
+        return Errno{ENOENT};
+      }
+      return render(*kernel::ipc::IpcNamespace::of(caller.task->kernel()));
+    });
+  };
+  auto sysvipc = std::make_shared<KernelFileDirectory>(filesystem, 0555, "/proc/sysvipc");
+  sysvipc->add("shm", table(kernel::ipc::render_proc_sysvipc_shm));
+  sysvipc->add("sem", table(kernel::ipc::render_proc_sysvipc_sem));
+  sysvipc->add("msg", table(kernel::ipc::render_proc_sysvipc_msg));
+  return sysvipc;
 }
 
 std::shared_ptr<Inode> make_proc_sys_directory(const std::shared_ptr<Filesystem>& filesystem) {

@@ -60,4 +60,8 @@ int64_t sandbox_boot_time_seconds(const Caller& caller);
 // so it is stable for the life of the sandbox.
 std::shared_ptr<Inode> make_proc_sys_directory(const std::shared_ptr<Filesystem>& filesystem);
 
+// /proc/sysvipc with shm, sem and msg: the sandbox's System V IPC objects
+// in Linux's columns, which ipcs(1) reads.
+std::shared_ptr<Inode> make_proc_sysvipc_directory(const std::shared_ptr<Filesystem>& filesystem);
+
 }  // namespace ward::vfs

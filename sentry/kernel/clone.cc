@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include "sentry/fs/pidfd.h"
+#include "sentry/kernel/ipc/sem.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/task_attributes.h"
@@ -206,6 +207,15 @@ Result<pid_t> clone_task(Task& parent, const CloneRequest& request) {
   child.set_signal_mask(parent.signal_mask());
   // Linux's copy_seccomp: the child runs under the parent's filters.
   child.seccomp() = parent.seccomp();
+  // CLONE_SYSVSEM shares the SEM_UNDO adjustments, made now if the parent
+  // has none yet, as Linux's copy_semundo does; without it the child starts
+  // with none.
+  if ((flags & CLONE_SYSVSEM) != 0) {
+    if (parent.sem_undo() == nullptr) {
+      parent.sem_undo() = std::make_shared<ipc::SemUndoList>();
+    }
+    child.sem_undo() = parent.sem_undo();
+  }
   if (parent.no_new_privs()) {
     child.set_no_new_privs();
   }

@@ -32,6 +32,10 @@ namespace ward::net {
 class UnixNamespace;
 }
 
+namespace ward::kernel::ipc {
+class IpcNamespace;
+}
+
 namespace ward::kernel {
 
 struct KernelOptions {
@@ -90,6 +94,10 @@ class Kernel {
 
   // The sandbox's AF_UNIX names, which sentry/net makes on first use.
   std::shared_ptr<net::UnixNamespace>& unix_namespace() { return unix_namespace_; }
+
+  // The sandbox's System V IPC objects, which sentry/kernel/ipc makes on
+  // first use.
+  std::shared_ptr<ipc::IpcNamespace>& ipc_namespace() { return ipc_namespace_; }
 
   void set_syscall_dispatcher(SyscallDispatcher dispatcher) { dispatcher_ = dispatcher; }
 
@@ -163,6 +171,7 @@ class Kernel {
   FutexTable futexes_;
   std::shared_ptr<vfs::MountNamespace> mounts_;
   std::shared_ptr<net::UnixNamespace> unix_namespace_;
+  std::shared_ptr<ipc::IpcNamespace> ipc_namespace_;
   SyscallDispatcher dispatcher_ = nullptr;
   SignalTracer signal_tracer_ = nullptr;
 

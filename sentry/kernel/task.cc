@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include "sentry/kernel/cpu_usage.h"
+#include "sentry/kernel/ipc/sem.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/scheduler.h"
 #include "sentry/kernel/signal_send.h"
@@ -290,6 +291,9 @@ void Task::exit_cleanup() {
     }
   }
   release_vfork_parent();
+  // Linux's exit_sem: the last task sharing the SEM_UNDO adjustments
+  // applies them before the parent can see the exit.
+  ipc::exit_semaphores(*this);
 
   // The process keeps what the thread used, read while its host thread
   // still exists.

@@ -36,6 +36,10 @@ class FdTable;
 class FsContext;
 }  // namespace ward::vfs
 
+namespace ward::kernel::ipc {
+class SemUndoList;
+}
+
 namespace ward::kernel {
 
 class Kernel;
@@ -231,6 +235,10 @@ class Task final : public platform::StopListener {
   }
   void release_vfork_parent();
 
+  // The SEM_UNDO adjustments (sentry/kernel/ipc/sem.h), shared with the
+  // tasks of a CLONE_SYSVSEM clone; null until the first SEM_UNDO semop.
+  std::shared_ptr<ipc::SemUndoList>& sem_undo() { return sem_undo_; }
+
   // seccomp mode and filters. clone copies them, execve keeps them.
   SeccompState& seccomp() { return seccomp_; }
   const SeccompState& seccomp() const { return seccomp_; }
@@ -302,6 +310,7 @@ class Task final : public platform::StopListener {
   GuestAddr clear_child_tid_;
   GuestAddr robust_list_;
   std::shared_ptr<VforkCompletion> vfork_done_;
+  std::shared_ptr<ipc::SemUndoList> sem_undo_;
   SeccompState seccomp_;
   TaskAttributes attributes_ = initial_task_attributes();
 

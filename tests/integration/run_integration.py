@@ -853,6 +853,51 @@ def case_shm_in_memory(case):
         raise CaseFailed(f"the sandbox's write reached the host's {host_path}")
 
 
+
+IPCS = "/usr/bin/ipcs"
+
+# Makes one object of each System V IPC kind with IPC_PRIVATE, prints what
+# ipcs lists, and removes the objects (IPC_RMID is 0) whatever happens.
+IPCS_SCRIPT = """\
+import ctypes, subprocess
+libc = ctypes.CDLL(None, use_errno=True)
+shm = libc.shmget(0, 3 * 4096, 0o640)
+sem = libc.semget(0, 2, 0o600)
+msg = libc.msgget(0, 0o600)
+try:
+    print(subprocess.run(["ipcs"], capture_output=True, text=True).stdout, end="")
+finally:
+    libc.shmctl(shm, 0, None)
+    libc.semctl(sem, 0, 0)
+    libc.msgctl(msg, 0, None)
+"""
+
+
+def case_ipcs_lists_objects(case):
+    # ipcs reads /proc/sysvipc, which lists the sandbox's own objects only.
+    if not os.path.exists(IPCS):
+        raise CaseSkipped(f"{IPCS} is not installed (Debian package util-linux)")
+    result = case.run_ward([PYTHON, "-c", IPCS_SCRIPT])
+    expect_status(result, "exit 0")
+    sections = {}
+    current = None
+    for line in decode(result.stdout).splitlines():
+        if line.startswith("------"):
+            current = line.strip("- ")
+            sections[current] = []
+        elif current is not None and line.startswith("0x"):
+            sections[current].append(line.split())
+    expected = {
+        "Shared Memory Segments": [["0x00000000", "640", "12288", "0"]],
+        "Semaphore Arrays": [["0x00000000", "600", "2"]],
+        "Message Queues": [["0x00000000", "600", "0", "0"]],
+    }
+    for title, rows in expected.items():
+        listed = [[fields[0]] + fields[3:] for fields in sections.get(title, [])]
+        if listed != rows:
+            raise CaseFailed(f"ipcs listed {listed} under {title!r}, expected {rows}\n"
+                             f"{describe(result)}")
+
 # Tools that read /proc and /sys. Values that change between runs (times,
 # memory use, pids) are checked for form; CPU counts match native.
 
