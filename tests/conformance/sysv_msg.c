@@ -173,8 +173,11 @@ static void check_waits(void) {
   }
   await_waiter();
   show_counts("while the child waits", id);
-  show_receive("receive to make room", id, 1, 0);
+  // The child prints once woken, so the parent waits for it first.
+  struct message received = {0};
+  ssize_t got = msgrcv(id, &received, sizeof(received.text), 1, 0);
   waitpid(child, &status, 0);
+  printf("receive to make room = %zd, type %ld \"%s\"\n", got, received.type, received.text);
   show_receive("the child's message", id, 2, IPC_NOWAIT);
 
   // IPC_RMID ends a wait with EIDRM.
@@ -186,8 +189,10 @@ static void check_waits(void) {
     _exit(0);
   }
   await_waiter();
-  SHOW("IPC_RMID with a waiter", msgctl(id, IPC_RMID, NULL));
+  long removed = msgctl(id, IPC_RMID, NULL);
+  int remove_error = errno;
   waitpid(child, &status, 0);
+  show_result("IPC_RMID with a waiter", removed, remove_error);
   SHOW("msgsnd to the removed queue", send_text(id, 1, "x", 0));
 }
 

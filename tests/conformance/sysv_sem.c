@@ -3,6 +3,7 @@
 // by a signal, SEM_UNDO undone when a child exits, IPC_STAT, and the errno
 // of each bad input. Sets are IPC_PRIVATE or keyed by ftok on a temporary
 // file, and every set made is removed at exit.
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ipc.h>
@@ -254,6 +255,37 @@ static void check_undo(void) {
   print_all("after a clamped undo", id, 2);
 }
 
+static void* take_with_undo(void* argument) {
+  struct sembuf op = {0, -1, SEM_UNDO};
+  long result = semop(*(int*)argument, &op, 1);
+  return (void*)result;
+}
+
+// Threads share their process's adjustments (glibc's pthread_create
+// passes CLONE_SYSVSEM): a thread's exit undoes nothing, the process's
+// exit undoes what all its threads did.
+static void check_thread_undo(void) {
+  printf("-- SEM_UNDO in threads\n");
+  int id = make_set(IPC_PRIVATE, 1, 0600);
+  semctl(id, 0, SETVAL, (union semun){.val = 3});
+  pid_t child = fork();
+  if (child == 0) {
+    pthread_t thread;
+    void* result = NULL;
+    pthread_create(&thread, NULL, take_with_undo, &id);
+    pthread_join(thread, &result);
+    printf("thread semop = %ld, value after the thread exited %d\n", (long)result,
+           semctl(id, 0, GETVAL));
+    take_with_undo(&id);
+    printf("value before the process exits %d\n", semctl(id, 0, GETVAL));
+    fflush(stdout);
+    _exit(0);
+  }
+  int status;
+  waitpid(child, &status, 0);
+  SHOW("value after the process exited", semctl(id, 0, GETVAL));
+}
+
 // A parent blocks until a child makes its operation possible.
 static void check_wakeups(void) {
   printf("-- waits\n");
@@ -298,8 +330,11 @@ static void check_wakeups(void) {
     _exit(0);
   }
   wait_for_waiters(id, 0, GETNCNT, 1);
-  SHOW("IPC_RMID with a waiter", semctl(id, 0, IPC_RMID));
+  // The result prints after the child's line, which the removal lets run.
+  long removed = semctl(id, 0, IPC_RMID);
+  int remove_error = errno;
   waitpid(child, &status, 0);
+  show_result("IPC_RMID with a waiter", removed, remove_error);
 
   // A signal ends a wait with EINTR, even with SA_RESTART.
   id = make_set(IPC_PRIVATE, 1, 0600);
@@ -371,6 +406,7 @@ int main(void) {
   check_stat();
   check_errors();
   check_undo();
+  check_thread_undo();
   check_wakeups();
   check_permissions();
   return check_failures == 0 ? 0 : 1;
