@@ -1,8 +1,8 @@
-// System V message queues: selection by type (any, equal, lowest up to a
-// bound, MSG_EXCEPT), MSG_NOERROR and E2BIG, IPC_NOWAIT, a receive woken
-// by a child's send, a send that waits for room under msg_qbytes, EIDRM
-// to a waiter, MSG_COPY, IPC_STAT and IPC_SET, and the errno of each bad
-// input. Queues are IPC_PRIVATE or keyed by ftok on a temporary file, and
+// System V message queues. The checks cover selection by type (any,
+// equal, lowest up to a bound, MSG_EXCEPT), MSG_NOERROR, E2BIG and
+// IPC_NOWAIT. They also cover a receive woken by a child's send, a send
+// that waits for room under msg_qbytes, EIDRM to a waiter, MSG_COPY,
+// IPC_STAT, IPC_SET and the errno of each bad input. Queues are IPC_PRIVATE or keyed by ftok on a temporary file, and
 // every queue made is removed at exit.
 #include <signal.h>
 #include <stdlib.h>

@@ -210,7 +210,7 @@ static void check_errors(void) {
   SHOW("semctl on the removed id", semctl(keyed, 0, GETVAL));
 }
 
-// A child decrements with SEM_UNDO and exits; the parent sees the value
+// A child decrements with SEM_UNDO and exits, and the parent finds the value
 // restored. Without SEM_UNDO the change stays.
 static void check_undo(void) {
   printf("-- SEM_UNDO\n");

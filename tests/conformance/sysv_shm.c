@@ -1,8 +1,9 @@
-// System V shared memory: a segment shared by a parent and the child
-// that inherits its attachment by fork, shm_nattch across fork, exit and
-// shmdt, IPC_RMID while attached (SHM_DEST, the key freed, the memory
-// kept until the last detach), attach addresses and flags, IPC_STAT,
-// /proc/self/maps and /proc/sysvipc/shm, and the errno of each bad input.
+// System V shared memory. The checks cover a segment shared by a parent
+// and the child that inherits its attachment by fork, and shm_nattch
+// across fork, exit and shmdt. They also cover IPC_RMID while attached
+// (SHM_DEST, the key freed, the memory kept until the last detach), attach
+// addresses and flags, IPC_STAT, /proc/self/maps, /proc/sysvipc/shm and
+// the errno of each bad input.
 // Segments are IPC_PRIVATE or keyed by ftok on a temporary file, and every
 // segment made is removed at exit.
 #include <signal.h>

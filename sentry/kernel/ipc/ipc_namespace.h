@@ -72,7 +72,7 @@ struct IpcPermission {
   GuestIpcPerm to_guest() const;
 };
 
-// What every object of the three tables has.
+// The base of the objects in the three tables.
 class IpcObject {
  public:
   virtual ~IpcObject() = default;

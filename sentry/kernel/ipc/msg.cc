@@ -15,6 +15,9 @@ bool MsgQueue::fits(uint64_t size_bytes) const {
   return size_bytes + bytes_ <= max_bytes && 1 + messages_.size() <= max_bytes;
 }
 
+// NOTE: a message for a waiting receiver is queued and the receiver takes
+// it when it runs, where Linux hands it over at once (pipelined_send), so
+// another receiver may take it first.
 void MsgQueue::push(Message message, pid_t sender, IpcNamespace& ipc) {
   last_sender = sender;
   send_time = ipc_now_seconds();

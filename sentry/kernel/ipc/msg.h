@@ -36,7 +36,7 @@ struct Message {
   std::vector<std::byte> text;
 };
 
-// How msgrcv selects a message (Linux's SEARCH_* modes).
+// The message selection of msgrcv (Linux's SEARCH_* modes).
 enum class MessageSearch {
   kAny,         // msgtyp 0: the first message
   kEqual,       // msgtyp > 0: the first of that type

@@ -22,7 +22,7 @@ Result<bool> SemSet::try_operations(std::span<const SemOp> ops,
                                     const std::shared_ptr<SemUndoList>& undo, pid_t pid,
                                     size_t& blocking) {
   // The operations run in order on a copy, so that one semaphore named
-  // twice sees the first operation's result, and nothing changes unless
+  // twice starts from the first operation's result, and nothing changes unless
   // all of them can run.
   std::vector<int> values(semaphores_.size());
   for (size_t i = 0; i < semaphores_.size(); ++i) {

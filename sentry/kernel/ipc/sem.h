@@ -44,8 +44,9 @@ static_assert(sizeof(SemOp) == 6);
 
 class SemUndoList;
 
-// One semop that waits for its operations to become possible. Whoever
-// changes the set performs them on the waiter's behalf and sets `status`.
+// One semop that waits for its operations to become possible. The task
+// that changes the set performs them on the waiter's behalf and sets
+// `status`.
 struct SemWaiter {
   std::vector<SemOp> ops;
   std::shared_ptr<SemUndoList> undo;
@@ -73,7 +74,7 @@ class SemSet final : public IpcObject {
 
   // Performs `ops` all together or not at all, as Linux's
   // perform_atomic_semop: returns true when done, false when one of them
-  // must wait (`blocking` says which), or ERANGE past SEMVMX or SEMAEM.
+  // must wait (`blocking` is its index), or ERANGE past SEMVMX or SEMAEM.
   // With `undo`, SEM_UNDO operations record their opposite in its
   // adjustments.
   Result<bool> try_operations(std::span<const SemOp> ops, const std::shared_ptr<SemUndoList>& undo,

@@ -236,7 +236,7 @@ Result<void> shm_detach(Task& task, GuestAddr addr) {
   std::shared_ptr<IpcNamespace> ipc = IpcNamespace::of(task.kernel());
 
   // As Linux's shmdt: the first attachment VMA at or above `addr` whose
-  // offset says its attachment starts at `addr` gives the segment and its
+  // offset puts its attachment's start at `addr` gives the segment and its
   // size; then every VMA of that segment's attachment in the size's range
   // goes too, which catches the pieces that mprotect or munmap split.
   // These copies keep the mapping alive until the function returns.

@@ -1,7 +1,7 @@
 // System V shared memory segments (Linux's ipc/shm.c). A segment's pages
 // live in a host memfd, which shmat maps MAP_SHARED into the guest, so
 // that every process attached to it, and every child that inherits an
-// attachment by fork, sees the same memory.
+// attachment by fork, shares the same memory.
 #pragma once
 
 #include <sys/types.h>
@@ -36,8 +36,8 @@ inline constexpr uint32_t kShmLocked = 02000;
 
 class ShmSegment;
 
-// What every VMA of every attachment of one segment points to, as its
-// MappedFileInfo: the use count of this object is the segment's nattch,
+// The MappedFileInfo that every VMA of every attachment of one segment
+// points to: the use count of this object is the segment's nattch,
 // since each VMA holds one reference. A fork copies the VMAs and so counts
 // the child's attachments too, and exit, exec, munmap and shmdt drop them.
 // The last reference to go detaches the segment for good, which destroys
