@@ -186,7 +186,15 @@ Result<int64_t> sem_change(kernel::Task& task, IpcNamespace& ipc, int semid, int
 Result<int64_t> wait_for_operations(kernel::Task& task, SemSet& set,
                                     kernel::ipc::SemWaiter& waiter,
                                     std::optional<kernel::TimePoint> deadline) {
+  // The waiter leaves the set's queue however the wait ends, including
+  // when the fiber unwinds as the sandbox stops.
+  struct Unqueue {
+    SemSet& set;
+    kernel::ipc::SemWaiter& waiter;
+    ~Unqueue() { set.remove_waiter(waiter); }
+  };
   set.add_waiter(waiter);
+  const Unqueue unqueue{set, waiter};
   for (;;) {
     kernel::Waiter wait(task.scheduler());
     wait.watch(waiter.queue);
@@ -203,7 +211,6 @@ Result<int64_t> wait_for_operations(kernel::Task& task, SemSet& set,
     if (reason == kernel::WakeReason::kNotified) {
       continue;
     }
-    set.remove_waiter(waiter);
     return Errno{reason == kernel::WakeReason::kTimedOut ? EAGAIN : EINTR};
   }
 }

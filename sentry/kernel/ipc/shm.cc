@@ -271,6 +271,7 @@ Result<void> shm_detach(Task& task, GuestAddr addr) {
     return Errno{EINVAL};
   }
   segment->last_pid = task.pid();
+  segment->detach_time = ipc_now_seconds();
   return ok();
 }
 
