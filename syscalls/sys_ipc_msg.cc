@@ -72,8 +72,8 @@ Result<int64_t> msg_info(kernel::Task& task, IpcNamespace& ipc, int command, Gue
     info.msgtql = static_cast<int32_t>(std::min<uint64_t>(ipc.queued_bytes, INT_MAX));
   } else {
     // Linux's MSGPOOL (in KiB), MSGMAP and MSGTQL.
-    info.msgpool = static_cast<int32_t>(kernel::ipc::kMsgMaxQueues * kernel::ipc::kMsgQueueBytes /
-                                        1024);
+    info.msgpool =
+        static_cast<int32_t>(kernel::ipc::kMsgMaxQueues * kernel::ipc::kMsgQueueBytes / 1024);
     info.msgmap = static_cast<int32_t>(kernel::ipc::kMsgQueueBytes);
     info.msgtql = static_cast<int32_t>(kernel::ipc::kMsgQueueBytes);
   }

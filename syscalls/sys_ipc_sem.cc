@@ -183,8 +183,7 @@ Result<int64_t> sem_change(kernel::Task& task, IpcNamespace& ipc, int semid, int
 // Parks the task until `waiter` has been served, the deadline passes or a
 // signal comes: 0 or the errno the waker set, EAGAIN on timeout, EINTR on
 // a signal (semop is never restarted, even with SA_RESTART).
-Result<int64_t> wait_for_operations(kernel::Task& task, SemSet& set,
-                                    kernel::ipc::SemWaiter& waiter,
+Result<int64_t> wait_for_operations(kernel::Task& task, SemSet& set, kernel::ipc::SemWaiter& waiter,
                                     std::optional<kernel::TimePoint> deadline) {
   // The waiter leaves the set's queue however the wait ends, including
   // when the fiber unwinds as the sandbox stops.

@@ -86,8 +86,8 @@ Result<int64_t> shm_stat(kernel::Task& task, IpcNamespace& ipc, int shmid, int c
   const bool by_index = command == SHM_STAT || command == SHM_STAT_ANY;
   std::shared_ptr<ShmSegment> segment =
       by_index ? TRY(ipc.shm().find_index(shmid)) : TRY(ipc.shm().find_id(shmid));
-  if (command != SHM_STAT_ANY && !kernel::ipc::ipc_permitted(segment->perm, task.creds(),
-                                                             kReadAccess)) {
+  if (command != SHM_STAT_ANY &&
+      !kernel::ipc::ipc_permitted(segment->perm, task.creds(), kReadAccess)) {
     return Errno{EACCES};
   }
   GuestShmidDs status{.perm = segment->perm.to_guest(),

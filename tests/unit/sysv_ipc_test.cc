@@ -1,9 +1,8 @@
 // The parts of System V IPC that need no task: permission checks, id
 // allocation, semaphore operations and the /proc/sysvipc headers.
+#include <gtest/gtest.h>
 #include <linux/capability.h>
 #include <sys/sem.h>
-
-#include <gtest/gtest.h>
 
 #include "sentry/kernel/ipc/ipc_namespace.h"
 #include "sentry/kernel/ipc/msg.h"
@@ -177,8 +176,9 @@ TEST(SysvSemSet, AdjustmentRangeIsChecked) {
 
 TEST(SysvIpcProc, HeadersMatchLinux) {
   IpcNamespace ipc;
-  EXPECT_EQ(render_proc_sysvipc_sem(ipc),
-            "       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n");
+  EXPECT_EQ(
+      render_proc_sysvipc_sem(ipc),
+      "       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n");
   EXPECT_EQ(render_proc_sysvipc_msg(ipc),
             "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid"
             "      stime      rtime      ctime\n");
@@ -192,7 +192,9 @@ TEST(SysvIpcProc, SemaphoreRowColumns) {
   ASSERT_TRUE(ipc.sem().add(set, kSemMaxSets).ok());
   const std::string text = render_proc_sysvipc_sem(ipc);
   const std::string row = text.substr(text.find('\n') + 1);
-  EXPECT_EQ(row, "      4660          0   600          3     1     2     3     4          0 1700000000\n");
+  EXPECT_EQ(
+      row,
+      "      4660          0   600          3     1     2     3     4          0 1700000000\n");
 }
 
 }  // namespace

@@ -38,11 +38,11 @@ struct Message {
 
 // The message selection of msgrcv (Linux's SEARCH_* modes).
 enum class MessageSearch {
-  kAny,         // msgtyp 0: the first message
-  kEqual,       // msgtyp > 0: the first of that type
-  kNotEqual,    // msgtyp > 0 with MSG_EXCEPT: the first of another type
-  kLessEqual,   // msgtyp < 0: the first of the lowest type <= |msgtyp|
-  kNumber,      // MSG_COPY: the message at position msgtyp
+  kAny,        // msgtyp 0: the first message
+  kEqual,      // msgtyp > 0: the first of that type
+  kNotEqual,   // msgtyp > 0 with MSG_EXCEPT: the first of another type
+  kLessEqual,  // msgtyp < 0: the first of the lowest type <= |msgtyp|
+  kNumber,     // MSG_COPY: the message at position msgtyp
 };
 
 class MsgQueue final : public IpcObject {

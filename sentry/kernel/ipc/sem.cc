@@ -1,10 +1,9 @@
 #include "sentry/kernel/ipc/sem.h"
 
+#include <fmt/format.h>
 #include <sys/sem.h>
 
 #include <algorithm>
-
-#include <fmt/format.h>
 
 #include "sentry/kernel/task.h"
 

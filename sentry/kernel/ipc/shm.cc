@@ -1,13 +1,12 @@
 #include "sentry/kernel/ipc/shm.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include "sentry/kernel/task.h"
 #include "sentry/mm/memory_manager.h"
@@ -62,8 +61,7 @@ ShmMapping::~ShmMapping() {
 // ---------------------------------------------------------------------------
 // ShmSegment
 
-ShmSegment::ShmSegment(IpcPermission perm_in, uint64_t size_bytes, UniqueFd memfd,
-                       pid_t creator)
+ShmSegment::ShmSegment(IpcPermission perm_in, uint64_t size_bytes, UniqueFd memfd, pid_t creator)
     : creator_pid(creator), size_bytes_(size_bytes), memfd_(std::move(memfd)) {
   perm = perm_in;
   change_time = ipc_now_seconds();
@@ -297,12 +295,13 @@ std::string render_proc_sysvipc_shm(IpcNamespace& ipc) {
       "cgid      atime      dtime      ctime                   rss                  swap\n";
   for (const std::shared_ptr<ShmSegment>& segment : ipc.shm().objects()) {
     const IpcPermission& perm = segment->perm;
-    text += fmt::format("{:>10} {:>10}  {:>4o} {:>21} {:>5} {:>5}  {:>5} {:>5} {:>5} {:>5} {:>5} "
-                        "{:>10} {:>10} {:>10} {:>21} {:>21}\n",
-                        perm.key, perm.id, perm.mode, segment->size_bytes(),
-                        segment->creator_pid, segment->last_pid, segment->attach_count(),
-                        perm.uid, perm.gid, perm.cuid, perm.cgid, segment->attach_time,
-                        segment->detach_time, segment->change_time, segment->resident_bytes(), 0);
+    text += fmt::format(
+        "{:>10} {:>10}  {:>4o} {:>21} {:>5} {:>5}  {:>5} {:>5} {:>5} {:>5} {:>5} "
+        "{:>10} {:>10} {:>10} {:>21} {:>21}\n",
+        perm.key, perm.id, perm.mode, segment->size_bytes(), segment->creator_pid,
+        segment->last_pid, segment->attach_count(), perm.uid, perm.gid, perm.cuid, perm.cgid,
+        segment->attach_time, segment->detach_time, segment->change_time, segment->resident_bytes(),
+        0);
   }
   return text;
 }
