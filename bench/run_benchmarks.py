@@ -7,6 +7,11 @@ to runsc. Run as root from the repository, after scripts/build:
 
     python3 bench/run_benchmarks.py --build build
 
+--only GROUP runs one group of rows (process, fs, ipc or compat), and may
+be repeated:
+
+    python3 bench/run_benchmarks.py --build build --only ipc
+
 Benchmarks:
   getpid      mean cost of one getpid syscall in a loop, in ns
   futex       mean round trip of a token between two threads through one
@@ -24,6 +29,16 @@ Benchmarks:
   untar       tar -xf of a generated 53 MB tarball of 2,000 files into a
               new folder under /tmp, median wall time, in ms
   find-usr    find /usr with its output to /dev/null, wall time, in ms
+  pipe        1 GiB through a pipe from a child to its parent in 64 KiB
+              writes, in MiB/s
+  unix        1-byte round trips between a parent and a child over an
+              AF_UNIX socketpair, mean of 20,000, in microseconds
+  tcp         256 MiB over a TCP connection to 127.0.0.1 in 64 KiB writes,
+              in MiB/s, and 1-byte round trips over one, mean of 20,000, in
+              microseconds; a runner without AF_INET sockets gets
+              "unsupported" in these cells
+  epoll       epoll_wait on a set of 1,000 pipes of which one is readable,
+              mean of 20,000 calls, in microseconds
 
 A second table compares `ward compat` (preflight, gap stacks and a text
 report written to /dev/null) with `ward do` on `python3 -c pass` and on
@@ -58,6 +73,19 @@ FS_STAT_ROUNDS = 100
 UNTAR_FILES = 2_000
 UNTAR_RUNS = 3
 FIND_RUNS = 1
+# Inter-process communication benchmarks (bench/ipc_ops.c).
+PIPE_STREAM_MIB = 1024
+TCP_STREAM_MIB = 256
+PINGPONG_ROUND_TRIPS = 20_000
+EPOLL_WAIT_ITERATIONS = 20_000
+EPOLL_WAIT_FDS = 1_000
+# The exit status of bench/ipc_ops.c when the runner lacks a feature that
+# the mode needs, such as AF_INET sockets.
+UNSUPPORTED_STATUS = 3
+
+
+# The groups of rows that --only selects.
+GROUPS = ("process", "fs", "ipc", "compat")
 
 
 def runners(ward: Path) -> dict[str, list[str]]:
@@ -76,6 +104,31 @@ def runners(ward: Path) -> dict[str, list[str]]:
 def run(command: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(command, check=True, capture_output=True, text=True,
                           timeout=TIMEOUT_SECONDS)
+
+
+def measure_rows(benchmarks: dict, available: dict[str, list[str]]) -> dict[str, dict]:
+    """Measure each benchmark under every runner.
+
+    A cell contains the measured number, or "unsupported" when the program
+    exited with UNSUPPORTED_STATUS. A run that fails otherwise leaves its
+    cell out and is reported on stderr.
+    """
+    results: dict[str, dict] = {}
+    for name, measure in benchmarks.items():
+        results[name] = {}
+        for runner, prefix in available.items():
+            try:
+                results[name][runner] = measure(prefix)
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+                stderr = error.stderr.strip() if isinstance(error.stderr, str) else ""
+                if getattr(error, "returncode", None) == UNSUPPORTED_STATUS:
+                    results[name][runner] = "unsupported"
+                    print(f"run_benchmarks: {name} is unsupported under {runner}: {stderr}",
+                          file=sys.stderr)
+                    continue
+                print(f"run_benchmarks: {name} under {runner} failed: {error} {stderr}",
+                      file=sys.stderr)
+    return results
 
 
 def getpid_ns(prefix: list[str], program: Path) -> float:
@@ -205,10 +258,8 @@ def find_usr_ms(prefix: list[str]) -> float:
     return statistics.median(samples)
 
 
-def measure_filesystem(available: dict[str, list[str]],
-                       program: Path) -> dict[str, dict[str, float]]:
+def measure_filesystem(available: dict[str, list[str]], program: Path) -> dict[str, dict]:
     """Measure each file system benchmark under every runner."""
-    results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="ward-bench-", dir="/tmp") as scratch_name:
         scratch = Path(scratch_name)
         tree = scratch / "small-files"
@@ -230,16 +281,53 @@ def measure_filesystem(available: dict[str, list[str]],
                 lambda prefix: untar_ms(prefix, tarball, scratch)),
             "find /usr (ms)": find_usr_ms,
         }
-        for name, measure in benchmarks.items():
-            results[name] = {}
-            for runner, prefix in available.items():
-                try:
-                    results[name][runner] = measure(prefix)
-                except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
-                    stderr = error.stderr.strip() if isinstance(error.stderr, str) else ""
-                    print(f"run_benchmarks: {name} under {runner} failed: {error} {stderr}",
-                          file=sys.stderr)
-    return results
+        return measure_rows(benchmarks, available)
+
+
+def ipc_op(prefix: list[str], program: Path, mode: str, *arguments: int) -> float:
+    output = run(prefix + [str(program), mode, *map(str, arguments)]).stdout
+    return float(output.strip())
+
+
+def measure_ipc(available: dict[str, list[str]], program: Path) -> dict[str, dict]:
+    """Measure each inter-process communication benchmark under every runner."""
+    benchmarks = {
+        f"pipe, {PIPE_STREAM_MIB // 1024} GiB in 64 KiB writes (MiB/s, higher is better)": (
+            lambda prefix: ipc_op(prefix, program, "pipe-stream", PIPE_STREAM_MIB)),
+        "unix socket ping-pong, 1 byte (µs per round trip)": (
+            lambda prefix: ipc_op(prefix, program, "unix-pingpong", PINGPONG_ROUND_TRIPS)),
+        f"TCP 127.0.0.1, {TCP_STREAM_MIB} MiB in 64 KiB writes (MiB/s, higher is better)": (
+            lambda prefix: ipc_op(prefix, program, "tcp-stream", TCP_STREAM_MIB)),
+        "TCP 127.0.0.1 ping-pong, 1 byte (µs per round trip)": (
+            lambda prefix: ipc_op(prefix, program, "tcp-pingpong", PINGPONG_ROUND_TRIPS)),
+        f"epoll_wait, 1 of {EPOLL_WAIT_FDS:,} pipes readable (µs per call)": (
+            lambda prefix: ipc_op(prefix, program, "epoll-wait", EPOLL_WAIT_ITERATIONS,
+                                  EPOLL_WAIT_FDS)),
+    }
+    return measure_rows(benchmarks, available)
+
+
+def format_cell(value) -> str:
+    if value is None:
+        return "failed"
+    if isinstance(value, str):
+        return value
+    return f"{value:.1f}"
+
+
+def print_results(results: dict[str, dict], runner_names: list[str]) -> None:
+    """Print the Markdown table of every row, with ward's ratios to native and to runsc."""
+    header = ["benchmark"] + runner_names + ["ward / native", "ward / runsc-ptrace"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for name, by_runner in results.items():
+        cells = [name] + [format_cell(by_runner.get(runner)) for runner in runner_names]
+        ward_value = by_runner.get("ward")
+        for baseline in ("native", "runsc-ptrace"):
+            base = by_runner.get(baseline)
+            measured = isinstance(ward_value, float) and isinstance(base, float) and base
+            cells.append(f"{ward_value / base:.2f}" if measured else "n/a")
+        print("| " + " | ".join(cells) + " |")
 
 
 def machine_description() -> str:
@@ -256,7 +344,10 @@ def machine_description() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", default="build", help="ward's build folder")
+    parser.add_argument("--only", action="append", choices=GROUPS,
+                        help="run only this group of rows; may be repeated (default: all)")
     args = parser.parse_args()
+    groups = set(args.only or GROUPS)
 
     build = Path(args.build)
     ward = build / "cli" / "ward"
@@ -265,8 +356,9 @@ def main() -> int:
     futex_program = build / "bench" / "futex_pingpong"
     compat_gaps_program = build / "tests" / "integration" / "compat_gaps"
     fs_program = build / "bench" / "fs_ops"
+    ipc_program = build / "bench" / "ipc_ops"
     for needed in (ward, getpid_program, process_program, futex_program, compat_gaps_program,
-                   fs_program):
+                   fs_program, ipc_program):
         if not needed.exists():
             print(f"run_benchmarks: {needed} is missing; run scripts/build first",
                   file=sys.stderr)
@@ -286,29 +378,20 @@ def main() -> int:
         benchmarks[f"{label} (µs)"] = (
             lambda prefix, operation=operation: process_op_us(prefix, process_program, operation))
     available = runners(ward)
-    results: dict[str, dict[str, float]] = {}
-    for name, measure in benchmarks.items():
-        results[name] = {}
-        for runner, prefix in available.items():
-            try:
-                results[name][runner] = measure(prefix)
-            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
-                print(f"run_benchmarks: {name} under {runner} failed: {error}", file=sys.stderr)
-    results.update(measure_filesystem(available, fs_program))
+    results: dict[str, dict] = {}
+    if "process" in groups:
+        results.update(measure_rows(benchmarks, available))
+    if "fs" in groups:
+        results.update(measure_filesystem(available, fs_program))
+    if "ipc" in groups:
+        results.update(measure_ipc(available, ipc_program))
 
     print(f"Machine: {machine_description()}\n")
-    header = ["benchmark"] + list(available) + ["ward / native", "ward / runsc-ptrace"]
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for name, by_runner in results.items():
-        cells = [name] + [f"{by_runner[r]:.1f}" if r in by_runner else "failed"
-                          for r in available]
-        ward_value = by_runner.get("ward")
-        for baseline in ("native", "runsc-ptrace"):
-            base = by_runner.get(baseline)
-            cells.append(f"{ward_value / base:.2f}" if ward_value and base else "n/a")
-        print("| " + " | ".join(cells) + " |")
+    if results:
+        print_results(results, list(available))
 
+    if "compat" not in groups:
+        return 0
     try:
         print_compat_overhead(compat_overhead(ward, compat_gaps_program))
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
