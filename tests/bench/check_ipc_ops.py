@@ -74,8 +74,10 @@ def check_run(options, result):
             return f"expected exit status {USAGE_STATUS} and the usage, got {result.returncode}"
         return None
     if options.allow_unsupported and result.returncode == UNSUPPORTED_STATUS:
-        if stdout or not FAILED_STEP.search(stderr):
-            return "exit status 3 without the failed step and its errno on stderr alone"
+        if stdout:
+            return "exit status 3, but stdout is not empty"
+        if not FAILED_STEP.search(stderr):
+            return "exit status 3, but stderr does not name the failed step and its errno"
         return None
     if result.returncode != 0:
         return f"expected exit status 0, got {result.returncode}"
