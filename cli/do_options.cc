@@ -1,6 +1,7 @@
 #include "cli/do_options.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <charconv>
@@ -104,8 +105,9 @@ std::string check_user(std::string_view text) {
 }
 
 std::string check_overlay(std::string_view text) {
-  vfs::OverlayMode ignored{};
-  return parse_overlay(text, ignored);
+  vfs::OverlayMode ignored_mode{};
+  std::string ignored_directory;
+  return parse_overlay(text, ignored_mode, ignored_directory);
 }
 
 std::string check_size(std::string_view text) {
@@ -176,15 +178,17 @@ void add_do_options(CLI::App& command, DoOptions& options, std::vector<std::stri
       ->type_name("UID:GID");
   command
       .add_option("--overlay", overlay,
-                  "Where writes to the root go: memory (kept in the sentry, lost at exit) or "
-                  "none (the root is read-only)")
+                  "Where writes to the root go: memory (kept in the sentry, lost at exit), "
+                  "dir:PATH (the same, but file data is kept in unnamed files in the host "
+                  "directory PATH instead of memory) or none (the root is read-only)")
       ->check(checked_by(check_overlay))
-      ->type_name("memory|none")
+      ->type_name("memory|dir:PATH|none")
       ->capture_default_str();
   command
       .add_option("--overlay-size", overlay_size,
-                  "Most bytes the memory overlay may hold, with an optional K, M or G suffix "
-                  "(powers of 1024)")
+                  "Most bytes the overlay may hold, with an optional K, M or G suffix (powers "
+                  "of 1024); by default half the host's RAM for memory, the size of PATH's "
+                  "filesystem for dir:PATH")
       ->check(checked_by(check_size))
       ->type_name("BYTES");
   add_repeatable(command, "--bind", binds,
@@ -231,12 +235,15 @@ std::string finish_do_options(DoOptions& options, const std::vector<std::string>
     }
     options.user = ids;
   }
-  if (std::string error = parse_overlay(overlay, options.mounts.overlay); !error.empty()) {
+  if (std::string error =
+          parse_overlay(overlay, options.mounts.overlay, options.mounts.overlay_directory);
+      !error.empty()) {
     return "--overlay: " + error;
   }
   if (!overlay_size.empty()) {
-    if (options.mounts.overlay != vfs::OverlayMode::kMemory) {
-      return "--overlay-size: only a memory overlay has a size, but --overlay is " + overlay;
+    if (options.mounts.overlay == vfs::OverlayMode::kNone) {
+      return "--overlay-size: only a memory or dir: overlay has a size, but --overlay is " +
+             overlay;
     }
     if (std::string error = parse_size(overlay_size, options.mounts.overlay_size_bytes);
         !error.empty()) {
@@ -356,7 +363,7 @@ std::string parse_user(std::string_view text, UserIds& user) {
   return {};
 }
 
-std::string parse_overlay(std::string_view text, vfs::OverlayMode& mode) {
+std::string parse_overlay(std::string_view text, vfs::OverlayMode& mode, std::string& directory) {
   if (text == "memory") {
     mode = vfs::OverlayMode::kMemory;
     return {};
@@ -365,10 +372,29 @@ std::string parse_overlay(std::string_view text, vfs::OverlayMode& mode) {
     mode = vfs::OverlayMode::kNone;
     return {};
   }
-  if (text.starts_with("dir:")) {
-    return "overlay " + in_quotes(text) + " is not implemented yet; use memory or none";
+  constexpr std::string_view kDirectoryPrefix = "dir:";
+  if (!text.starts_with(kDirectoryPrefix)) {
+    return "invalid overlay " + in_quotes(text) + ": expected memory, none or dir:PATH";
   }
-  return "invalid overlay " + in_quotes(text) + ": expected memory, none or dir:PATH";
+
+  const std::string path(text.substr(kDirectoryPrefix.size()));
+  if (path.empty()) {
+    return "invalid overlay " + in_quotes(text) + ": expected a host directory after dir:";
+  }
+  struct stat host_stat {};
+  if (::stat(path.c_str(), &host_stat) != 0) {
+    return "overlay directory " + in_quotes(path) + " not found: " + std::strerror(errno);
+  }
+  if (!S_ISDIR(host_stat.st_mode)) {
+    return "overlay directory " + in_quotes(path) + " is not a directory";
+  }
+  // The sentry makes its files there, which needs write and search access.
+  if (::access(path.c_str(), W_OK | X_OK) != 0) {
+    return "overlay directory " + in_quotes(path) + " is not writable: " + std::strerror(errno);
+  }
+  mode = vfs::OverlayMode::kHostDirectory;
+  directory = path;
+  return {};
 }
 
 std::string parse_bind(std::string_view text, vfs::BindMount& bind) {

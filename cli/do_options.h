@@ -22,7 +22,9 @@ inline constexpr int kExitUsage = 2;
 // parsed value only when it is valid.
 std::string parse_size(std::string_view text, uint64_t& size_bytes);
 std::string parse_user(std::string_view text, UserIds& user);
-std::string parse_overlay(std::string_view text, vfs::OverlayMode& mode);
+// parse_overlay stores the host directory of dir:PATH in `directory`, which
+// must exist as a directory ward may write to.
+std::string parse_overlay(std::string_view text, vfs::OverlayMode& mode, std::string& directory);
 std::string parse_bind(std::string_view text, vfs::BindMount& bind);
 std::string parse_tmpfs(std::string_view text, vfs::TmpfsMount& tmpfs);
 std::string check_hostname(std::string_view text);

@@ -203,9 +203,21 @@ Result<void> attach_binds(MountNamespace& mounts, const std::vector<BindMount>& 
   return ok();
 }
 
+// Makes the read-write overlay mount of `host_root` under the tmpfs root
+// `upper_base`.
+Result<std::shared_ptr<Mount>> make_overlay_mount(Dentry& host_root,
+                                                  std::shared_ptr<Inode> upper_base) {
+  std::shared_ptr<Dentry> root =
+      TRY(OverlayFilesystem::create_root(host_root.inode_ref(), std::move(upper_base)));
+  const MountOptions options{.read_only = false, .nodev = true};
+  return std::make_shared<Mount>(std::move(root), kOverlayType, options);
+}
+
 // The root mount: the host root read-only, or an overlay of it whose upper
-// layer is a tmpfs of `config.overlay_size_bytes` (0: tmpfs's default, half
-// the host's RAM). Both are nodev: the host's device nodes stay closed.
+// layer is a tmpfs of `config.overlay_size_bytes`. Its default is tmpfs's,
+// half the host's RAM, when the data stays in memory, and the size of the
+// host filesystem when the data goes to `config.overlay_directory`. All are
+// nodev: the host's device nodes stay closed.
 Result<std::shared_ptr<Mount>> make_root_mount(const SandboxMountConfig& config) {
   std::shared_ptr<Dentry> host_root = TRY(HostFilesystem::create_root(config.host_root));
   switch (config.overlay) {
@@ -215,10 +227,17 @@ Result<std::shared_ptr<Mount>> make_root_mount(const SandboxMountConfig& config)
     }
     case OverlayMode::kMemory: {
       auto upper_base = make_tmpfs_root_inode(config.overlay_size_bytes, 0755);
-      std::shared_ptr<Dentry> root =
-          TRY(OverlayFilesystem::create_root(host_root->inode_ref(), std::move(upper_base)));
-      const MountOptions options{.read_only = false, .nodev = true};
-      return std::make_shared<Mount>(std::move(root), kOverlayType, options);
+      return make_overlay_mount(*host_root, std::move(upper_base));
+    }
+    case OverlayMode::kHostDirectory: {
+      auto upper_base = make_host_backed_tmpfs_root_inode(config.overlay_size_bytes, 0755,
+                                                          config.overlay_directory);
+      if (!upper_base.ok()) {
+        spdlog::error("sentry: failed to open the overlay directory {}: {}",
+                      config.overlay_directory, errno_name(upper_base.error().value));
+        return upper_base.error();
+      }
+      return make_overlay_mount(*host_root, std::move(*upper_base));
     }
   }
   return Errno{EINVAL};
@@ -231,7 +250,8 @@ Result<std::shared_ptr<MountNamespace>> make_sandbox_mounts(const std::string& h
                                                 .overlay = OverlayMode::kNone,
                                                 .overlay_size_bytes = 0,
                                                 .binds = {},
-                                                .tmpfs = {}});
+                                                .tmpfs = {},
+                                                .overlay_directory = {}});
 }
 
 Result<std::shared_ptr<MountNamespace>> make_sandbox_mounts(const SandboxMountConfig& config) {

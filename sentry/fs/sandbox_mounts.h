@@ -1,5 +1,6 @@
 // The mount tree of a new sandbox: the host directory given as its root,
-// under an overlay that keeps changes in memory (or read-only without one).
+// under an overlay that keeps changes in a sentry tmpfs (or read-only
+// without one).
 // The sentry's devfs, procfs and sysfs cover /dev, /proc and /sys, so the
 // host's own are never reachable, and a tmpfs is mounted on /dev/shm.
 #pragma once
@@ -17,7 +18,10 @@ namespace ward::vfs {
 // The way writes to the sandbox root are kept.
 enum class OverlayMode {
   kMemory,  // an overlay whose upper layer is a tmpfs in the sentry's memory
-  kNone,    // the host root, read-only
+  // The same overlay, but its regular files keep their data in unnamed
+  // files of the host directory SandboxMountConfig::overlay_directory.
+  kHostDirectory,
+  kNone,  // the host root, read-only
 };
 
 // A host directory or file mounted at a path of the sandbox.
@@ -41,6 +45,7 @@ struct SandboxMountConfig {
   uint64_t overlay_size_bytes = 0;  // 0: the default limit of the upper layer
   std::vector<BindMount> binds;
   std::vector<TmpfsMount> tmpfs;
+  std::string overlay_directory;  // the host directory of kHostDirectory
 };
 
 // Builds the namespace `config` describes. A tmpfs mount path must be

@@ -1,12 +1,17 @@
 #include "sentry/fs/tmpfs.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/statvfs.h>
 #include <sys/sysinfo.h>
 #include <sys/xattr.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 
@@ -23,6 +28,10 @@ constexpr int64_t kDirentSizeBytes = 20;
 
 // Linux's LINK_MAX for tmpfs: the most links a non-directory may have.
 constexpr uint32_t kMaxLinks = 0xffffffff;
+
+// How many random names make_named_then_unlinked_file tries before it gives
+// up with EEXIST.
+constexpr int kMaxNameAttempts = 16;
 
 // The open file of a tmpfs directory. Its offset is a cookie: 0 and 1 are
 // "." and "..", any other the cookie of the next entry to list, so a
@@ -113,9 +122,23 @@ uint64_t default_tmpfs_size_bytes() {
   return static_cast<uint64_t>(info.totalram) * info.mem_unit / 2;
 }
 
-TmpfsFilesystem::TmpfsFilesystem(uint64_t size_limit_bytes)
+TmpfsFilesystem::TmpfsFilesystem(uint64_t size_limit_bytes, UniqueFd data_directory)
     : Filesystem(kTmpfsType, TMPFS_MAGIC),
+      data_directory_(std::move(data_directory)),
       size_limit_bytes_(size_limit_bytes != 0 ? size_limit_bytes : default_tmpfs_size_bytes()) {}
+
+Result<UniqueFd> TmpfsFilesystem::make_data_file() {
+  if (data_directory_.valid()) {
+    return make_unnamed_host_file(data_directory_.get());
+  }
+  // Sealing is allowed so that the guest's seals can be set on the host
+  // file too, where the host enforces them on every mapping.
+  const int fd = memfd_create("ward-tmpfs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) {
+    return Errno{errno};
+  }
+  return UniqueFd(fd);
+}
 
 Result<struct statfs> TmpfsFilesystem::statfs() {
   struct statfs result = TRY(Filesystem::statfs());
@@ -155,6 +178,64 @@ std::shared_ptr<Inode> make_tmpfs_root_inode(uint64_t size_limit_bytes, mode_t p
                                              uid_t uid, gid_t gid) {
   auto filesystem = std::make_shared<TmpfsFilesystem>(size_limit_bytes);
   return std::make_shared<TmpfsDirectory>(std::move(filesystem), permissions, uid, gid);
+}
+
+Result<std::shared_ptr<Inode>> make_host_backed_tmpfs_root_inode(
+    uint64_t size_limit_bytes, mode_t permissions, const std::string& host_directory) {
+  const int fd = open(host_directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return Errno{errno};
+  }
+  UniqueFd directory(fd);
+
+  if (size_limit_bytes == 0) {
+    struct statvfs host_fs {};
+    if (fstatvfs(directory.get(), &host_fs) != 0) {
+      return Errno{errno};
+    }
+    size_limit_bytes = static_cast<uint64_t>(host_fs.f_blocks) * host_fs.f_frsize;
+  }
+  auto filesystem = std::make_shared<TmpfsFilesystem>(size_limit_bytes, std::move(directory));
+  return std::shared_ptr<Inode>(
+      std::make_shared<TmpfsDirectory>(std::move(filesystem), permissions, 0, 0));
+}
+
+Result<UniqueFd> make_unnamed_host_file(int directory) {
+  const int fd = openat(directory, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    return UniqueFd(fd);
+  }
+  // open(2): EOPNOTSUPP when the filesystem lacks O_TMPFILE, EISDIR when
+  // the kernel predates it (Linux 3.11).
+  if (errno != EOPNOTSUPP && errno != EISDIR) {
+    return Errno{errno};
+  }
+  return make_named_then_unlinked_file(directory);
+}
+
+Result<UniqueFd> make_named_then_unlinked_file(int directory) {
+  for (int attempt = 0; attempt < kMaxNameAttempts; ++attempt) {
+    uint64_t random = 0;
+    if (getrandom(&random, sizeof random, 0) != static_cast<ssize_t>(sizeof random)) {
+      return Errno{errno};
+    }
+    char name[32];
+    std::snprintf(name, sizeof name, ".ward-data-%016llx", static_cast<unsigned long long>(random));
+    const int fd =
+        openat(directory, name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 && errno == EEXIST) {
+      continue;
+    }
+    if (fd < 0) {
+      return Errno{errno};
+    }
+    UniqueFd file(fd);
+    if (unlinkat(directory, name, 0) != 0) {
+      return Errno{errno};
+    }
+    return file;
+  }
+  return Errno{EEXIST};
 }
 
 std::shared_ptr<Dentry> make_tmpfs_root(uint64_t size_limit_bytes, mode_t permissions) {

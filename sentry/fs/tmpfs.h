@@ -1,10 +1,12 @@
 // tmpfs: a filesystem kept in the sentry's memory, as Linux's shmem. The
 // names, modes, owners, times, links and extended attributes live in sentry
-// objects. A regular file's data lives in a host memfd the sentry makes on
-// the file's first write, growth or mmap and reads and writes with pread and
-// pwrite. That memfd is what an mmap of the file maps, so MAP_SHARED works
-// between guest processes. The filesystem counts the data it stores against
-// a size limit and fails with ENOSPC past it.
+// objects. A regular file's data lives in a host data file the sentry makes
+// on the file's first write, growth or mmap and reads and writes with pread
+// and pwrite. The data file is a memfd, or an unnamed file in a host
+// directory for a tmpfs made by make_host_backed_tmpfs_root_inode. It is
+// what an mmap of the file maps, so MAP_SHARED works between guest
+// processes. The filesystem counts the data it stores against a size limit
+// and fails with ENOSPC past it.
 //
 // Every operation of the writable Inode interface is here, for the VFS and
 // for filesystems built on tmpfs (the overlay's upper layer).
@@ -14,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "sentry/vfs/caller.h"
@@ -21,6 +24,7 @@
 #include "sentry/vfs/file.h"
 #include "sentry/vfs/inode.h"
 #include "ward/result.h"
+#include "ward/unique_fd.h"
 
 namespace ward::vfs {
 
@@ -32,8 +36,10 @@ uint64_t default_tmpfs_size_bytes();
 
 class TmpfsFilesystem final : public Filesystem {
  public:
-  // A `size_limit_bytes` of 0 takes default_tmpfs_size_bytes().
-  explicit TmpfsFilesystem(uint64_t size_limit_bytes);
+  // A `size_limit_bytes` of 0 takes default_tmpfs_size_bytes(). With a
+  // valid `data_directory` (a host directory fd), regular files keep their
+  // data in unnamed files there instead of memfds.
+  explicit TmpfsFilesystem(uint64_t size_limit_bytes, UniqueFd data_directory = UniqueFd());
 
   // f_blocks from the size limit, f_bfree from the data held, in 4 KiB
   // blocks, and the inode counts.
@@ -54,7 +60,12 @@ class TmpfsFilesystem final : public Filesystem {
   void add_inode() { ++inode_count_; }
   void remove_inode() { --inode_count_; }
 
+  // Makes the host file that stores one regular file's data: a memfd, or an
+  // unnamed file in the data directory. Fails with the host's errno.
+  Result<UniqueFd> make_data_file();
+
  private:
+  UniqueFd data_directory_;
   uint64_t size_limit_bytes_;
   uint64_t used_bytes_ = 0;
   uint64_t inode_count_ = 0;
@@ -65,6 +76,16 @@ class TmpfsFilesystem final : public Filesystem {
 // default).
 std::shared_ptr<Inode> make_tmpfs_root_inode(uint64_t size_limit_bytes, mode_t permissions,
                                              uid_t uid = 0, gid_t gid = 0);
+
+// A new tmpfs root directory like make_tmpfs_root_inode's, whose regular
+// files keep their data in unnamed files in the host directory
+// `host_directory`, so that large files take disk space and not memory. A
+// `size_limit_bytes` of 0 takes the size of the host filesystem holding the
+// directory. Fails with the host's errno when the directory cannot be
+// opened, ENOTDIR when it is not a directory.
+Result<std::shared_ptr<Inode>> make_host_backed_tmpfs_root_inode(uint64_t size_limit_bytes,
+                                                                 mode_t permissions,
+                                                                 const std::string& host_directory);
 
 // The same, as the root dentry of a new mount.
 std::shared_ptr<Dentry> make_tmpfs_root(uint64_t size_limit_bytes, mode_t permissions = 01777);

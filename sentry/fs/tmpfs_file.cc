@@ -1,5 +1,6 @@
-// tmpfs regular files: their data in a host memfd, their open files, the
-// files of memfd_create(2) and file seals.
+// tmpfs regular files: their data in a host data file (a memfd, or an
+// unnamed file in a host directory), their open files, the files of
+// memfd_create(2) and file seals.
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <sys/mman.h>
@@ -25,10 +26,12 @@ constexpr uint32_t kAllSeals =
 
 int64_t pages_for(int64_t bytes) { return (bytes + kPageBytes - 1) / kPageBytes; }
 
-// Returns where a write to the memfd `fd` over [offset, end) must stop so
-// that it allocates at most `free_pages` new pages. A page is new when it
+// Returns where a write to the data file `fd` over [offset, end) must stop
+// so that it allocates at most `free_pages` new pages. A page is new when it
 // lies in a hole, inside the file or past its end. SEEK_HOLE and SEEK_DATA
-// find the holes of a memfd exactly, to the page.
+// find the holes of a memfd exactly, to the page. A host filesystem reports
+// them at its block size, or reports none, and then every page inside the
+// file counts as allocated.
 Result<int64_t> end_within_free_pages(int fd, int64_t offset, int64_t end, int64_t free_pages) {
   int64_t position = offset;
   while (position < end) {
@@ -83,7 +86,7 @@ class TmpfsRegularFile final : public FileDescription {
     return at_position(offset, [&](int64_t position) { return inode_->write(buffer, position); });
   }
 
-  // SEEK_DATA and SEEK_HOLE ask the memfd, whose own offset nothing else
+  // SEEK_DATA and SEEK_HOLE ask the data file, whose own offset nothing else
   // uses; the others are computed here.
   Result<int64_t> seek(int64_t offset, int whence) override {
     if (whence != SEEK_DATA && whence != SEEK_HOLE) {
@@ -158,35 +161,29 @@ Result<FileRef> TmpfsRegular::open(const Caller&, const VirtualDentry& location,
 }
 
 Result<int> TmpfsRegular::data_fd() {
-  if (!memfd_.valid()) {
-    // Sealing is allowed so that the guest's seals can be set on the host
-    // file too, where the host enforces them on every mapping.
-    const int fd = memfd_create("ward-tmpfs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (fd < 0) {
-      return Errno{errno};
-    }
-    memfd_.reset(fd);
+  if (!data_file_.valid()) {
+    data_file_ = TRY(tmpfs().make_data_file());
   }
-  return memfd_.get();
+  return data_file_.get();
 }
 
 int64_t TmpfsRegular::current_size() {
-  if (!memfd_.valid()) {
+  if (!data_file_.valid()) {
     return 0;
   }
   struct stat st {};
-  if (fstat(memfd_.get(), &st) != 0) {
+  if (fstat(data_file_.get(), &st) != 0) {
     return 0;
   }
   return st.st_size;
 }
 
 int64_t TmpfsRegular::blocks() {
-  if (!memfd_.valid()) {
+  if (!data_file_.valid()) {
     return 0;
   }
   struct stat st {};
-  if (fstat(memfd_.get(), &st) != 0) {
+  if (fstat(data_file_.get(), &st) != 0) {
     return 0;
   }
   return st.st_blocks;
@@ -199,12 +196,12 @@ void TmpfsRegular::recharge() {
 }
 
 Result<size_t> TmpfsRegular::read(std::span<std::byte> buffer, int64_t offset) {
-  if (buffer.empty() || !memfd_.valid()) {
+  if (buffer.empty() || !data_file_.valid()) {
     touch_accessed();
     return size_t{0};
   }
   for (;;) {
-    const ssize_t got = pread(memfd_.get(), buffer.data(), buffer.size(), offset);
+    const ssize_t got = pread(data_file_.get(), buffer.data(), buffer.size(), offset);
     if (got >= 0) {
       touch_accessed();
       return static_cast<size_t>(got);
@@ -224,7 +221,7 @@ Result<size_t> TmpfsRegular::write(std::span<const std::byte> buffer, int64_t of
   // As on Linux's tmpfs, a write that needs more new pages than the size
   // limit leaves is cut short, and one that can allocate none gets ENOSPC.
   // Pages inside holes count, or a sparse file would pass the limit.
-  // NOTE: stores through a shared mapping allocate memfd pages that no
+  // NOTE: stores through a shared mapping allocate data file pages that no
   // limit checks, where Linux would raise SIGBUS past the limit.
   const int64_t end = offset + static_cast<int64_t>(buffer.size());
   const auto free_pages = static_cast<int64_t>(tmpfs().free_bytes() / kPageBytes);
@@ -354,7 +351,8 @@ Result<void> TmpfsRegular::add_seals(uint32_t seals) {
   if ((seals & kSealExec) != 0 && (mode() & 0111) != 0) {
     seals |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
   }
-  // The host applies the same seals to the memfd. It rejects F_SEAL_WRITE
+  // Only memfds start without F_SEAL_SEAL, so the data file is a memfd
+  // here. The host applies the same seals to it, and rejects F_SEAL_WRITE
   // with EBUSY while a guest has a writable shared mapping of it.
   const uint32_t host_seals = seals & ~kSealExec & ~seals_;
   if (host_seals != 0) {

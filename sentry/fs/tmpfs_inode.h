@@ -23,6 +23,15 @@ namespace ward::vfs {
 // The current CLOCK_REALTIME time, which every tmpfs timestamp takes.
 timespec tmpfs_now();
 
+// Makes an unnamed file open for reading and writing in the host directory
+// `directory`, with O_TMPFILE, or with make_named_then_unlinked_file on a
+// host filesystem without O_TMPFILE. Fails with the host's errno.
+Result<UniqueFd> make_unnamed_host_file(int directory);
+
+// Creates a file of a random name in `directory` with mode 0600 and unlinks
+// it at once. EEXIST when every name tried was taken.
+Result<UniqueFd> make_named_then_unlinked_file(int directory);
+
 // Attributes common to every tmpfs inode: mode, owner, link count, the four
 // timestamps and the extended attributes.
 class TmpfsInode : public Inode {
@@ -180,23 +189,23 @@ class TmpfsRegular final : public TmpfsInode {
   Result<FileRef> open(const Caller& caller, const VirtualDentry& location,
                        uint32_t flags) override;
 
-  // Reads and writes at `offset` through the memfd. A write past the size
-  // limit is cut short, and is ENOSPC when nothing fits.
+  // Reads and writes at `offset` through the data file. A write past the
+  // size limit is cut short, and is ENOSPC when nothing fits.
   Result<size_t> read(std::span<std::byte> buffer, int64_t offset);
   Result<size_t> write(std::span<const std::byte> buffer, int64_t offset);
 
   // ftruncate(2): the new size, with mtime and ctime moved to now.
   Result<void> truncate(int64_t size_bytes);
 
-  // fallocate(2) on the memfd, with Linux's shmem_fallocate rules: only
+  // fallocate(2) on the data file, with Linux's shmem_fallocate rules: only
   // FALLOC_FL_KEEP_SIZE and FALLOC_FL_PUNCH_HOLE (else EOPNOTSUPP), EFBIG
   // past `size_limit_bytes` even with FALLOC_FL_KEEP_SIZE, ENOSPC when the
   // new pages do not fit the filesystem's size limit, and EPERM from the
   // seals the memfd shares.
   Result<void> allocate(int mode, int64_t offset, int64_t length, uint64_t size_limit_bytes);
 
-  // The memfd holding the data, made on first use: ENOMEM or the host's
-  // errno when it cannot be made.
+  // The host file holding the data (TmpfsFilesystem::make_data_file), made
+  // on first use: ENOMEM or the host's errno when it cannot be made.
   Result<int> data_fd();
 
   // F_ADD_SEALS and F_GET_SEALS; see tmpfs.h. A file made by
@@ -215,14 +224,14 @@ class TmpfsRegular final : public TmpfsInode {
   Result<void> check_mode_change(mode_t new_mode) override;
 
  private:
-  // Sets the filesystem's count of this file's data to the memfd's
+  // Sets the filesystem's count of this file's data to the data file's
   // allocated size.
   void recharge();
 
   // The bytes of the whole pages in [offset, end) that hold no data yet.
   Result<int64_t> unallocated_bytes(int fd, int64_t offset, int64_t end);
 
-  UniqueFd memfd_;
+  UniqueFd data_file_;
   uint64_t charged_bytes_ = 0;
   uint32_t seals_;
 };

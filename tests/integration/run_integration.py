@@ -22,6 +22,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -1482,6 +1483,138 @@ def case_overlay_writes(case):
     if tree_digest(directory) != before:
         raise CaseFailed("the sandboxed writes changed the host directory")
 
+
+
+OVERLAY_DIRECTORY_FILE_BYTES = 64 << 20
+
+
+def find_sentry_with_argument(argument):
+    """Return the pid of a ward process whose command line has `argument`, or None."""
+    wanted = argument.encode()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            words = Path(f"/proc/{entry.name}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if wanted in words and words[0].endswith(b"ward"):
+            return int(entry.name)
+    return None
+
+
+def largest_unnamed_file_in(pid, directory):
+    """Return the largest (st_size, allocated bytes) among pid's fds on deleted files of directory."""
+    largest = (0, 0)
+    prefix = directory.rstrip("/") + "/"
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return largest
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if not (target.startswith(prefix) and target.endswith(" (deleted)")):
+                continue
+            status = os.stat(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        largest = max(largest, (status.st_size, status.st_blocks * 512))
+    return largest
+
+
+def case_overlay_directory_large_file(case):
+    # Under --overlay dir:PATH a 64 MiB guest file lives in an unnamed host
+    # file of PATH, which the sentry holds open while the file exists, reads
+    # back intact, and leaves PATH empty when the sandbox ends.
+    upper = os.path.join(case.work_directory, "upper")
+    os.mkdir(upper)
+    source = case.write_file("source", os.urandom(OVERLAY_DIRECTORY_FILE_BYTES), 0o644)
+    expected_digest = file_digest(source)
+    flag = f"--overlay=dir:{upper}"
+    script = f"cp {source} /var/tmp/big && sha256sum /var/tmp/big && sleep 1"
+    largest = [(0, 0)]
+    done = threading.Event()
+
+    def watch_sentry():
+        while not done.is_set():
+            pid = find_sentry_with_argument(flag)
+            if pid is not None:
+                largest[0] = max(largest[0], largest_unnamed_file_in(pid, upper))
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch_sentry, daemon=True)
+    watcher.start()
+    try:
+        result = case.run_ward(["/bin/sh", "-c", script], do_flags=[flag], timeout_seconds=50)
+    finally:
+        done.set()
+        watcher.join()
+    expect_status(result, "exit 0")
+    expect_no_stderr(result)
+    expect_stdout(result, f"{expected_digest}  /var/tmp/big\n".encode())
+    size_bytes, allocated_bytes = largest[0]
+    if size_bytes != OVERLAY_DIRECTORY_FILE_BYTES or allocated_bytes < size_bytes:
+        raise CaseFailed(
+            f"no unnamed file of {OVERLAY_DIRECTORY_FILE_BYTES} bytes was seen in {upper}: "
+            f"the largest had {size_bytes} bytes, {allocated_bytes} allocated"
+        )
+    left = os.listdir(upper)
+    if left:
+        raise CaseFailed(f"the sandbox left files in {upper}: {left}")
+
+
+OVERLAY_SHARED_MAP_SCRIPT = """
+import mmap, os
+path = "/var/tmp/shared"
+with open(path, "wb") as f:
+    f.write(bytes(4096))
+fd = os.open(path, os.O_RDWR)
+parent_map = mmap.mmap(fd, 4096, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+parent_map[0:6] = b"parent"
+pid = os.fork()
+if pid == 0:
+    child_fd = os.open(path, os.O_RDWR)
+    child_map = mmap.mmap(child_fd, 4096, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+    print("child sees", child_map[0:6].decode(), flush=True)
+    child_map[8:13] = b"child"
+    os._exit(0)
+os.waitpid(pid, 0)
+print("parent sees", parent_map[8:13].decode())
+print("file holds", os.pread(fd, 13, 0).replace(bytes(1), b".").decode())
+"""
+
+
+def case_overlay_directory_shared_map(case):
+    # MAP_SHARED on an upper file under --overlay dir:PATH: two processes
+    # mapping it see each other's stores, and read() sees both.
+    upper = os.path.join(case.work_directory, "upper")
+    os.mkdir(upper)
+    result = case.run_ward(
+        [PYTHON, "-c", OVERLAY_SHARED_MAP_SCRIPT], do_flags=[f"--overlay=dir:{upper}"]
+    )
+    expect_status(result, "exit 0")
+    expect_no_stderr(result)
+    expect_stdout(result, b"child sees parent\nparent sees child\nfile holds parent..child\n")
+    left = os.listdir(upper)
+    if left:
+        raise CaseFailed(f"the sandbox left files in {upper}: {left}")
+
+
+def case_overlay_directory_size_limit(case):
+    # --overlay-size limits a dir: overlay as it limits a memory one.
+    upper = os.path.join(case.work_directory, "upper")
+    os.mkdir(upper)
+    script = "head -c 2097152 /dev/zero > /var/tmp/big; echo status $?; stat -c %s /var/tmp/big"
+    result = case.run_ward(
+        ["/bin/sh", "-c", script], do_flags=[f"--overlay=dir:{upper}", "--overlay-size", "1M"]
+    )
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"status 1\n1048576\n")
+    expect_stderr_line(result, "head: error writing 'standard output': No space left on device")
+    left = os.listdir(upper)
+    if left:
+        raise CaseFailed(f"the sandbox left files in {upper}: {left}")
 
 # `ward compat`: the program runs as under `ward do`, then the report is
 # written to stderr or to --output.

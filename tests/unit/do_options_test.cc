@@ -4,7 +4,10 @@
 // guest's environment and credentials built from them.
 #include "cli/do_options.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -126,6 +129,21 @@ TEST(DoOptions, OverlayNone) {
   EXPECT_EQ(options.mounts.overlay, vfs::OverlayMode::kNone);
 }
 
+TEST(DoOptions, OverlayHostDirectory) {
+  TempDirectory upper;
+  DoOptions options = parse_ok({"--overlay", "dir:" + upper.path(), "--overlay-size", "8M"});
+  EXPECT_EQ(options.mounts.overlay, vfs::OverlayMode::kHostDirectory);
+  EXPECT_EQ(options.mounts.overlay_directory, upper.path());
+  EXPECT_EQ(options.mounts.overlay_size_bytes, 8ULL << 20);
+}
+
+TEST(DoOptions, OverlayHostDirectoryDefaultSize) {
+  TempDirectory upper;
+  DoOptions options = parse_ok({"--overlay=dir:" + upper.path()});
+  EXPECT_EQ(options.mounts.overlay, vfs::OverlayMode::kHostDirectory);
+  EXPECT_EQ(options.mounts.overlay_size_bytes, 0U);
+}
+
 TEST(DoOptions, StraceFilterNamesSyscalls) {
   DoOptions options = parse_ok({"--strace-filter", "openat,close", "--strace-filter=read"});
   EXPECT_TRUE(options.strace);
@@ -209,9 +227,64 @@ TEST(DoOptions, BadUser) {
 TEST(DoOptions, BadOverlay) {
   EXPECT_EQ(rejection({"--overlay", "disk"}),
             "ward: --overlay: invalid overlay 'disk': expected memory, none or dir:PATH\n");
-  EXPECT_EQ(rejection({"--overlay", "dir:/var/tmp/upper"}),
-            "ward: --overlay: overlay 'dir:/var/tmp/upper' is not implemented yet; use memory "
-            "or none\n");
+}
+
+TEST(DoOptions, BadOverlayDirectory) {
+  TempDirectory host;
+  const std::string file = host.path() + "/file";
+  const int fd = open(file.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  EXPECT_EQ(rejection({"--overlay", "dir:"}),
+            "ward: --overlay: invalid overlay 'dir:': expected a host directory after dir:\n");
+  EXPECT_EQ(rejection({"--overlay", "dir:/nonexistent-ward-upper"}),
+            "ward: --overlay: overlay directory '/nonexistent-ward-upper' not found: No such "
+            "file or directory\n");
+  EXPECT_EQ(rejection({"--overlay", "dir:" + file}),
+            "ward: --overlay: overlay directory '" + file + "' is not a directory\n");
+  EXPECT_EQ(rejection({"--overlay", "dir:" + file + "/below"}),
+            "ward: --overlay: overlay directory '" + file + "/below' not found: Not a directory\n");
+}
+
+// A directory the caller may not write to. Root writes anywhere, so the
+// parse runs in a child that has dropped to the user nobody.
+TEST(DoOptions, ReadOnlyOverlayDirectory) {
+  TempDirectory host;
+  const std::string upper = host.path() + "/upper";
+  ASSERT_EQ(mkdir(upper.c_str(), 0555), 0);
+  ASSERT_EQ(chmod(host.path().c_str(), 0755), 0);
+
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(pipe_fds[0]);
+    constexpr uid_t kNobody = 65534;
+    if (geteuid() == 0 &&
+        (setresgid(kNobody, kNobody, kNobody) != 0 || setresuid(kNobody, kNobody, kNobody) != 0)) {
+      _exit(3);
+    }
+    auto parsed = parse_command_line(do_argv({"--overlay", "dir:" + upper}));
+    auto* exit = std::get_if<CommandLineExit>(&parsed);
+    const std::string message = exit != nullptr ? exit->message : "accepted";
+    const ssize_t wrote = write(pipe_fds[1], message.data(), message.size());
+    _exit(wrote == static_cast<ssize_t>(message.size()) ? 0 : 4);
+  }
+  close(pipe_fds[1]);
+  std::string message;
+  char buffer[512];
+  ssize_t got = 0;
+  while ((got = read(pipe_fds[0], buffer, sizeof buffer)) > 0) {
+    message.append(buffer, static_cast<size_t>(got));
+  }
+  close(pipe_fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(message, "ward: --overlay: overlay directory '" + upper +
+                         "' is not writable: Permission denied\n");
 }
 
 TEST(DoOptions, BadOverlaySize) {
@@ -226,7 +299,8 @@ TEST(DoOptions, BadOverlaySize) {
             "ward: --overlay-size: invalid size '-1': expected a number of bytes, optionally "
             "followed by K, M or G\n");
   EXPECT_EQ(rejection({"--overlay", "none", "--overlay-size", "1M"}),
-            "ward: --overlay-size: only a memory overlay has a size, but --overlay is none\n");
+            "ward: --overlay-size: only a memory or dir: overlay has a size, but --overlay is "
+            "none\n");
 }
 
 TEST(DoOptions, BadBind) {
@@ -347,7 +421,8 @@ TEST(CompatOptions, BadOutput) {
 
 TEST(CompatOptions, BadDoFlag) {
   EXPECT_EQ(compat_rejection({"--overlay", "none", "--overlay-size", "1M"}),
-            "ward: --overlay-size: only a memory overlay has a size, but --overlay is none\n");
+            "ward: --overlay-size: only a memory or dir: overlay has a size, but --overlay is "
+            "none\n");
 }
 
 TEST(CompatOptions, HelpNamesExitStatus) {

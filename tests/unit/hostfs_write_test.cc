@@ -93,7 +93,8 @@ class HostfsWriteTest : public ::testing::Test {
                                         BindMount{.host_path = tree_.host("bound/file"),
                                                   .guest_path = "/single/file",
                                                   .read_only = true}},
-                              .tmpfs = {}};
+                              .tmpfs = {},
+                              .overlay_directory = {}};
     auto made = make_sandbox_mounts(config);
     ASSERT_TRUE(made.ok()) << describe(made.error());
     mounts_ = std::move(*made);
@@ -148,7 +149,8 @@ TEST_F(HostfsWriteTest, BindOnFileOfWrongKindFails) {
       .overlay_size_bytes = 0,
       .binds = {BindMount{
           .host_path = tree_.host("bound"), .guest_path = "/etc/passwd", .read_only = true}},
-      .tmpfs = {}};
+      .tmpfs = {},
+      .overlay_directory = {}};
   expect_errno(make_sandbox_mounts(config), ENOTDIR, "directory on a file");
 }
 

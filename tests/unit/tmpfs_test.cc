@@ -8,11 +8,14 @@
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "sentry/fs/tmpfs_inode.h"
 #include "sentry/vfs/mutate.h"
 #include "sentry/vfs/open.h"
 #include "sentry/vfs/open_flags.h"
@@ -310,7 +313,8 @@ TEST(TmpfsMountsTest, NestedMountPathIsMade) {
                             .overlay = OverlayMode::kNone,
                             .overlay_size_bytes = 0,
                             .binds = {},
-                            .tmpfs = {TmpfsMount{.guest_path = "/a/b/c", .size_bytes = kPageBytes}}};
+                            .tmpfs = {TmpfsMount{.guest_path = "/a/b/c", .size_bytes = kPageBytes}},
+                            .overlay_directory = {}};
   auto mounts = make_sandbox_mounts(config);
   ASSERT_TRUE(mounts.ok()) << describe(mounts.error());
   const kernel::Credentials creds;
@@ -327,6 +331,112 @@ TEST(TmpfsMountsTest, NestedMountPathIsMade) {
 
   config.tmpfs = {TmpfsMount{.guest_path = "relative", .size_bytes = 0}};
   expect_errno(make_sandbox_mounts(config), EINVAL, "relative tmpfs path");
+}
+
+// A tmpfs whose file data lives in unnamed files of a host directory, as
+// the overlay's upper layer under `ward do --overlay dir:PATH`.
+class HostBackedTmpfsTest : public ::testing::Test {
+ protected:
+  HostBackedTmpfsTest() {
+    data_directory_ = tree_.root() + "/data";
+    std::filesystem::create_directory(data_directory_);
+  }
+
+  bool data_directory_empty() const {
+    return std::filesystem::is_empty(std::filesystem::path(data_directory_));
+  }
+
+  testing::TempTree tree_;
+  std::string data_directory_;
+  const kernel::Credentials creds_;
+};
+
+TEST_F(HostBackedTmpfsTest, DataLivesInUnnamedHostFiles) {
+  auto root_inode = make_host_backed_tmpfs_root_inode(0, 01777, data_directory_);
+  ASSERT_TRUE(root_inode.ok()) << describe(root_inode.error());
+  auto mount = std::make_shared<Mount>(Dentry::make_root(*root_inode), "tmpfs", MountOptions{});
+  MountNamespace mounts(mount);
+  const FsContext fs(mounts.root(), mounts.root());
+  const Caller caller{.creds = creds_, .fs = fs, .task = nullptr};
+
+  auto file = open_path(caller, mounts.root(), "/file",
+                        OpenRequest{.flags = O_RDWR | O_CREAT, .mode = 0644, .resolve = {}});
+  ASSERT_TRUE(file.ok()) << describe(file.error());
+  const std::string data(3 * kPageBytes, 'd');
+  auto wrote = (*file)->write(std::as_bytes(std::span(data.data(), data.size())), std::nullopt);
+  ASSERT_TRUE(wrote.ok()) << describe(wrote.error());
+  EXPECT_EQ(*wrote, data.size());
+  EXPECT_TRUE(data_directory_empty());
+
+  // The data file is a host file of the directory's filesystem, not a memfd.
+  const std::optional<int> data_fd = (*file)->host_fd_for_mapping();
+  ASSERT_TRUE(data_fd.has_value());
+  struct stat data_stat {};
+  ASSERT_EQ(fstat(*data_fd, &data_stat), 0);
+  struct stat directory_stat {};
+  ASSERT_EQ(::stat(data_directory_.c_str(), &directory_stat), 0);
+  EXPECT_EQ(data_stat.st_dev, directory_stat.st_dev);
+  EXPECT_EQ(data_stat.st_nlink, 0u);
+  EXPECT_EQ(data_stat.st_mode & 07777, 0600u);
+  EXPECT_EQ(data_stat.st_size, static_cast<off_t>(data.size()));
+
+  std::string back(data.size(), '\0');
+  auto got = (*file)->read(std::as_writable_bytes(std::span(back.data(), back.size())), 0);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(back, data);
+
+  // The default size limit is the host filesystem's size.
+  struct statvfs host_fs {};
+  ASSERT_EQ(statvfs(data_directory_.c_str(), &host_fs), 0);
+  auto st = statfs_at(mounts.root());
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->f_blocks, host_fs.f_blocks * host_fs.f_frsize / kPageBytes);
+
+  // Seals stay a memfd feature: these files start sealed with F_SEAL_SEAL.
+  expect_errno(add_seals(**file, F_SEAL_WRITE), EPERM, "seal a host-backed file");
+}
+
+TEST_F(HostBackedTmpfsTest, SizeLimitGivesEnospc) {
+  auto root_inode = make_host_backed_tmpfs_root_inode(2 * kPageBytes, 01777, data_directory_);
+  ASSERT_TRUE(root_inode.ok()) << describe(root_inode.error());
+  auto mount = std::make_shared<Mount>(Dentry::make_root(*root_inode), "tmpfs", MountOptions{});
+  MountNamespace mounts(mount);
+  const FsContext fs(mounts.root(), mounts.root());
+  const Caller caller{.creds = creds_, .fs = fs, .task = nullptr};
+
+  auto file = open_path(caller, mounts.root(), "/big",
+                        OpenRequest{.flags = O_RDWR | O_CREAT, .mode = 0644, .resolve = {}});
+  ASSERT_TRUE(file.ok()) << describe(file.error());
+  const std::string data(3 * kPageBytes, 'x');
+  auto wrote = (*file)->write(std::as_bytes(std::span(data.data(), data.size())), std::nullopt);
+  ASSERT_TRUE(wrote.ok());
+  EXPECT_EQ(*wrote, 2 * kPageBytes);
+  expect_errno((*file)->write(std::as_bytes(std::span(data.data(), 1)), std::nullopt), ENOSPC,
+               "write past the limit");
+}
+
+TEST_F(HostBackedTmpfsTest, BadDirectoryFails) {
+  expect_errno(make_host_backed_tmpfs_root_inode(0, 01777, tree_.root() + "/missing"), ENOENT,
+               "missing directory");
+  testing::TempTree::write_file(tree_.root() + "/file", "x");
+  expect_errno(make_host_backed_tmpfs_root_inode(0, 01777, tree_.root() + "/file"), ENOTDIR,
+               "regular file");
+}
+
+// The fallback for host filesystems without O_TMPFILE: the name is gone as
+// soon as the file exists.
+TEST_F(HostBackedTmpfsTest, NamedFallbackLeavesNoName) {
+  const int directory = ::open(data_directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(directory, 0);
+  auto file = make_named_then_unlinked_file(directory);
+  close(directory);
+  ASSERT_TRUE(file.ok()) << describe(file.error());
+  EXPECT_TRUE(data_directory_empty());
+  struct stat st {};
+  ASSERT_EQ(fstat(file->get(), &st), 0);
+  EXPECT_EQ(st.st_nlink, 0u);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(pwrite(file->get(), "x", 1, 0), 1);
 }
 
 }  // namespace
