@@ -132,6 +132,9 @@ Result<FileRef> positional_file(kernel::Task& task, int fd, int64_t offset, Dire
   if (file->stream()) {
     return Errno{ESPIPE};
   }
+  if (direction == Direction::kWrite && !file->pwrite_allowed()) {
+    return Errno{ESPIPE};
+  }
   const bool allowed = direction == Direction::kRead ? file->readable() : file->writable();
   if (!allowed) {
     return Errno{EBADF};

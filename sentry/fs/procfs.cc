@@ -61,8 +61,12 @@ class ProcRoot final : public ProcDirectory {
   }
 
  private:
+  // A top-level file. Linux makes these with proc_create and no write
+  // method, so a write to one that root opened fails with EIO.
   std::shared_ptr<Inode> file(GeneratedFile::Generator generate) {
-    return std::make_shared<GeneratedFile>(filesystem_ref(), std::move(generate));
+    auto inode = std::make_shared<GeneratedFile>(filesystem_ref(), std::move(generate));
+    inode->set_write_error(EIO);
+    return inode;
   }
 
   std::shared_ptr<Inode> link(std::string text) {

@@ -31,11 +31,12 @@ constexpr int kCapSysResource = 24;
 class ProcWritableDescription final : public FileDescription {
  public:
   ProcWritableDescription(VirtualDentry location, uint32_t flags, std::string text,
-                          ProcWriter writer, ProcWritableFile::Writer write)
+                          ProcWriter writer, ProcWritableFile::Writer write, ProcFileKind kind)
       : FileDescription(std::move(location), flags),
         text_(std::move(text)),
         writer_(std::move(writer)),
-        write_(std::move(write)) {}
+        write_(std::move(write)),
+        kind_(kind) {}
 
   Result<size_t> read(std::span<std::byte> buffer, std::optional<int64_t> offset) override {
     return at_position(offset, [&](int64_t position) -> Result<size_t> {
@@ -53,10 +54,22 @@ class ProcWritableDescription final : public FileDescription {
   Result<size_t> write(std::span<const std::byte> buffer, std::optional<int64_t>) override {
     return write_(writer_, buffer);
   }
+  Result<size_t> write_empty(std::optional<int64_t>) override { return write_(writer_, {}); }
 
-  // Linux's seq_lseek: SEEK_SET and SEEK_CUR only.
+  bool pwrite_allowed() const override { return kind_ != ProcFileKind::kSeqFile; }
+
+  // Linux's proc_setattr accepts a size change and ignores it, so O_TRUNC
+  // (as in `echo name > /proc/self/comm`) and ftruncate succeed.
+  Result<void> truncate(int64_t) override { return ok(); }
+
+  // seq_lseek takes SEEK_SET and SEEK_CUR only. default_llseek also takes
+  // SEEK_END from the size 0 and fails SEEK_DATA and SEEK_HOLE with ENXIO.
   Result<int64_t> seek(int64_t offset, int whence) override {
-    if (whence != SEEK_SET && whence != SEEK_CUR) {
+    const bool plain = kind_ == ProcFileKind::kPlain;
+    if (plain && (whence == SEEK_DATA || whence == SEEK_HOLE)) {
+      return Errno{ENXIO};
+    }
+    if (whence != SEEK_SET && whence != SEEK_CUR && !(plain && whence == SEEK_END)) {
       return Errno{EINVAL};
     }
     const int64_t target = TRY(compute_seek(this->offset(), 0, offset, whence));
@@ -68,6 +81,7 @@ class ProcWritableDescription final : public FileDescription {
   std::string text_;
   ProcWriter writer_;
   ProcWritableFile::Writer write_;
+  ProcFileKind kind_;
 };
 
 std::string_view as_text(std::span<const std::byte> data) {
@@ -127,11 +141,12 @@ Result<uint64_t> parse_kernel_unsigned(std::string_view text) {
 }  // namespace
 
 ProcWritableFile::ProcWritableFile(std::shared_ptr<Filesystem> filesystem, Reader read,
-                                   Writer write, mode_t permissions, uint64_t ino, uid_t uid,
-                                   gid_t gid)
+                                   Writer write, ProcFileKind kind, mode_t permissions,
+                                   uint64_t ino, uid_t uid, gid_t gid)
     : SyntheticInode(std::move(filesystem), S_IFREG | permissions, ino),
       read_(std::move(read)),
       write_(std::move(write)),
+      kind_(kind),
       uid_(uid),
       gid_(gid) {}
 
@@ -147,7 +162,7 @@ Result<FileRef> ProcWritableFile::open(const Caller& caller, const VirtualDentry
     writer.pid = caller.task->pid();
   }
   return FileRef(std::make_shared<ProcWritableDescription>(location, flags, std::move(text),
-                                                           std::move(writer), write_));
+                                                           std::move(writer), write_, kind_));
 }
 
 Result<int> parse_kernel_int(std::string_view text) {
@@ -185,7 +200,11 @@ Result<size_t> write_comm(const ProcWriter& writer, kernel::Task& target,
 
 Result<size_t> write_oom_score_adj(const ProcWriter& writer, kernel::ThreadGroup& target,
                                    std::span<const std::byte> data) {
-  const std::string_view text = as_text(data.first(std::min(data.size(), kNumberWriteBytes)));
+  // Linux copies at most 12 bytes into a NUL-terminated buffer and parses
+  // that C string.
+  const size_t count = std::min(data.size(), kNumberWriteBytes);
+  std::string_view text = as_text(data.first(count));
+  text = text.substr(0, text.find('\0'));
   const int adj = TRY(parse_kernel_int(text));
   if (adj < kOomScoreAdjMin || adj > kOomScoreAdjMax) {
     return Errno{EINVAL};
@@ -195,7 +214,7 @@ Result<size_t> write_oom_score_adj(const ProcWriter& writer, kernel::ThreadGroup
     return Errno{EACCES};
   }
   target.set_oom_score_adj(adj, privileged ? adj : target.oom_score_adj_min());
-  return data.size();
+  return count;
 }
 
 uint64_t oom_score(const OomUsage& usage) {

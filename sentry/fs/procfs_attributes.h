@@ -43,6 +43,17 @@ struct ProcWriter {
 // A procfs file a process may write. `read` makes the text that reads
 // return, once per open for reading. `write` applies one write(2) and
 // returns the byte count it reports.
+// The file operations Linux gives a writable procfs file, which decide how
+// its opens seek and whether pwrite works.
+enum class ProcFileKind {
+  // A seq_file (comm): lseek takes SEEK_SET and SEEK_CUR only, and pwrite
+  // fails with ESPIPE.
+  kSeqFile,
+  // Plain read and write methods with default_llseek (oom_score_adj):
+  // SEEK_END counts from size 0, and pwrite works, its offset ignored.
+  kPlain,
+};
+
 class ProcWritableFile final : public SyntheticInode {
  public:
   using Reader = std::function<Result<std::string>(const Caller&)>;
@@ -50,7 +61,7 @@ class ProcWritableFile final : public SyntheticInode {
       std::function<Result<size_t>(const ProcWriter& writer, std::span<const std::byte> data)>;
 
   ProcWritableFile(std::shared_ptr<Filesystem> filesystem, Reader read, Writer write,
-                   mode_t permissions, uint64_t ino, uid_t uid, gid_t gid);
+                   ProcFileKind kind, mode_t permissions, uint64_t ino, uid_t uid, gid_t gid);
 
   Result<FileRef> open(const Caller& caller, const VirtualDentry& location,
                        uint32_t flags) override;
@@ -63,6 +74,7 @@ class ProcWritableFile final : public SyntheticInode {
  private:
   Reader read_;
   Writer write_;
+  ProcFileKind kind_;
   uid_t uid_;
   gid_t gid_;
 };
@@ -78,10 +90,11 @@ Result<int> parse_kernel_int(std::string_view text);
 Result<size_t> write_comm(const ProcWriter& writer, kernel::Task& target,
                           std::span<const std::byte> data);
 
-// A write to /proc/<pid>/oom_score_adj of `target`: the first 12 bytes
-// are parsed, EINVAL outside -1000..1000, EACCES below the process's
-// minimum without CAP_SYS_RESOURCE. A writer with that capability also
-// sets the minimum. Returns the whole count.
+// A write to /proc/<pid>/oom_score_adj of `target`: the first 12 bytes,
+// up to a NUL, are parsed, EINVAL outside -1000..1000, EACCES below the
+// process's minimum without CAP_SYS_RESOURCE. A writer with that
+// capability also sets the minimum. Returns the count parsed, at most 12,
+// as Linux does.
 Result<size_t> write_oom_score_adj(const ProcWriter& writer, kernel::ThreadGroup& target,
                                    std::span<const std::byte> data);
 

@@ -328,7 +328,7 @@ class PidDirectory final : public ProcDirectory {
                               std::function<Result<LinkTarget>(kernel::Task&)> target) const;
   // A file the process may write: `write` gets the target task.
   std::shared_ptr<Inode> writable_file(
-      PidFile index, TaskFileText text,
+      PidFile index, ProcFileKind kind, TaskFileText text,
       std::function<Result<size_t>(const ProcWriter&, kernel::Task&, std::span<const std::byte>)>
           write) const;
 
@@ -400,7 +400,7 @@ std::shared_ptr<GeneratedFile> PidDirectory::file(PidFile index, mode_t permissi
 }
 
 std::shared_ptr<Inode> PidDirectory::writable_file(
-    PidFile index, TaskFileText text,
+    PidFile index, ProcFileKind kind, TaskFileText text,
     std::function<Result<size_t>(const ProcWriter&, kernel::Task&, std::span<const std::byte>)>
         write) const {
   auto read = [target = target_,
@@ -421,7 +421,7 @@ std::shared_ptr<Inode> PidDirectory::writable_file(
     return write(writer, **task, data);
   };
   return std::make_shared<ProcWritableFile>(filesystem_ref(), std::move(read), std::move(apply),
-                                            0644, target_.ino(index), uid_, gid_);
+                                            kind, 0644, target_.ino(index), uid_, gid_);
 }
 
 std::shared_ptr<Inode> PidDirectory::link(
@@ -461,7 +461,7 @@ Result<std::vector<SyntheticDirectory::Entry>> PidDirectory::entries(const Calle
                     return Result<std::string>(limits_text(owner));
                   })});
   list.push_back({"comm", writable_file(
-                              kComm,
+                              kComm, ProcFileKind::kSeqFile,
                               [](const Caller&, kernel::Task& owner) {
                                 return Result<std::string>(owner.comm() + "\n");
                               },
@@ -529,7 +529,7 @@ Result<std::vector<SyntheticDirectory::Entry>> PidDirectory::entries(const Calle
   list.push_back(
       {"oom_score_adj",
        writable_file(
-           kOomScoreAdj,
+           kOomScoreAdj, ProcFileKind::kPlain,
            [](const Caller&, kernel::Task& owner) {
              return Result<std::string>(std::to_string(owner.thread_group().oom_score_adj()) +
                                         "\n");
@@ -539,8 +539,7 @@ Result<std::vector<SyntheticDirectory::Entry>> PidDirectory::entries(const Calle
            })});
   // Linux prints both ids without a newline.
   // NOTE: loginuid is writable on Linux. ward has no audit login ids, so
-  // it keeps no written value, and a write fails (EROFS on the read-only
-  // mount, EINVAL on a writable one).
+  // it keeps no written value, and a write fails with EINVAL.
   list.push_back({"loginuid", file(kLoginuid, 0644, [](const Caller&, kernel::Task&) {
                     return Result<std::string>(kAuditUnset);
                   })});

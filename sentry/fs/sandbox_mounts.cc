@@ -260,10 +260,15 @@ Result<std::shared_ptr<MountNamespace>> make_sandbox_mounts(const SandboxMountCo
   const MountOptions devfs_options{.read_only = true, .noexec = true, .nosuid = true};
   TRY(mount_in_root(*mounts, "dev", make_devfs_root(), "devtmpfs", devfs_options));
 
-  const MountOptions kernel_options{
+  // /proc is read-write as on Linux: each file's mode and open method
+  // decide whether it takes writes (comm, oom_score_adj). sysfs stays
+  // read-only.
+  const MountOptions procfs_options{
+      .read_only = false, .nodev = true, .noexec = true, .nosuid = true};
+  const MountOptions sysfs_options{
       .read_only = true, .nodev = true, .noexec = true, .nosuid = true};
-  TRY(mount_in_root(*mounts, "proc", make_procfs_root(mounts), "proc", kernel_options));
-  TRY(mount_in_root(*mounts, "sys", make_sysfs_root(), "sysfs", kernel_options));
+  TRY(mount_in_root(*mounts, "proc", make_procfs_root(mounts), "proc", procfs_options));
+  TRY(mount_in_root(*mounts, "sys", make_sysfs_root(), "sysfs", sysfs_options));
 
   // POSIX shared memory (shm_open, sem_open) lives in /dev/shm.
   TRY(mount_tmpfs(*mounts, "/dev/shm", 0, 01777));

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "sentry/fs/file_gaps.h"
 #include "sentry/vfs/caller.h"
 #include "sentry/vfs/dentry.h"
 #include "sentry/vfs/directory_file.h"
@@ -65,12 +66,22 @@ class SyntheticDirectoryFile final : public DirectoryFile {
 class SnapshotFile final : public FileDescription {
  public:
   SnapshotFile(VirtualDentry location, uint32_t flags, std::string text, uint32_t poll_events,
-               uint32_t unread_poll_events, bool has_poll)
+               uint32_t unread_poll_events, bool has_poll, int write_error)
       : FileDescription(std::move(location), flags),
         text_(std::move(text)),
         poll_events_(poll_events | unread_poll_events),
         read_poll_events_(poll_events),
-        has_poll_(has_poll) {}
+        has_poll_(has_poll),
+        write_error_(write_error) {}
+
+  Result<size_t> write(std::span<const std::byte>, std::optional<int64_t>) override {
+    return Errno{write_error_};
+  }
+  Result<size_t> write_empty(std::optional<int64_t>) override { return Errno{write_error_}; }
+
+  // Linux's proc_setattr accepts a size change and ignores it, so O_TRUNC
+  // and truncate(2) succeed. The VFS has checked the mount is writable.
+  Result<void> truncate(int64_t) override { return ok(); }
 
   Result<size_t> read(std::span<std::byte> buffer, std::optional<int64_t> offset) override {
     poll_events_ = read_poll_events_;
@@ -103,6 +114,7 @@ class SnapshotFile final : public FileDescription {
   uint32_t poll_events_;       // what poll reports now
   uint32_t read_poll_events_;  // what it reports after a read
   bool has_poll_;
+  int write_error_;
 };
 
 }  // namespace
@@ -116,7 +128,23 @@ SyntheticInode::SyntheticInode(std::shared_ptr<Filesystem> filesystem, mode_t mo
   if (ino_ == 0) {
     ino_ = this->filesystem().allocate_ino();
   }
-  clock_gettime(CLOCK_REALTIME, &created_);
+  clock_gettime(CLOCK_REALTIME, &ctime_);
+  atime_ = ctime_;
+  mtime_ = ctime_;
+}
+
+Result<void> SyntheticInode::set_attributes(const Caller&, const AttributeChange& change) {
+  if (change.mode) {
+    return Errno{EPERM};
+  }
+  if (change.atime) {
+    atime_ = *change.atime;
+  }
+  if (change.mtime) {
+    mtime_ = *change.mtime;
+  }
+  clock_gettime(CLOCK_REALTIME, &ctime_);
+  return ok();
 }
 
 Result<struct stat> SyntheticInode::stat() {
@@ -131,9 +159,9 @@ Result<struct stat> SyntheticInode::stat() {
   st.st_rdev = rdev_;
   st.st_size = size_bytes();
   st.st_blksize = 4096;
-  st.st_atim = created_;
-  st.st_mtim = created_;
-  st.st_ctim = created_;
+  st.st_atim = atime_;
+  st.st_mtim = mtime_;
+  st.st_ctim = ctime_;
   return st;
 }
 
@@ -158,6 +186,21 @@ Result<std::shared_ptr<Inode>> SyntheticDirectory::lookup(const Caller& caller,
 Result<FileRef> SyntheticDirectory::open(const Caller&, const VirtualDentry& location,
                                          uint32_t flags) {
   return FileRef(std::make_shared<SyntheticDirectoryFile>(location, flags));
+}
+
+Result<std::shared_ptr<Inode>> SyntheticDirectory::create(const Caller&, std::string_view,
+                                                          const NewNode&) {
+  return Errno{ENOENT};
+}
+
+Result<void> SyntheticDirectory::link(const Caller&, std::string_view,
+                                      const std::shared_ptr<Inode>&) {
+  return Errno{ENOENT};
+}
+
+Result<void> SyntheticDirectory::rename(const Caller&, std::string_view, Inode&, std::string_view,
+                                        unsigned) {
+  return Errno{ENOENT};
 }
 
 StaticDirectory::StaticDirectory(std::shared_ptr<Filesystem> filesystem, mode_t permissions)
@@ -198,11 +241,19 @@ GeneratedFile::GeneratedFile(std::shared_ptr<Filesystem> filesystem, Generator g
 
 Result<FileRef> GeneratedFile::open(const Caller& caller, const VirtualDentry& location,
                                     uint32_t flags) {
-  // Nothing here is writable; may_open already refused write access with
-  // EACCES or EROFS.
+  // may_open has checked the mount and the mode. A sysctl adds Linux's
+  // own rule for write access, which binds root too.
+  if (!sysctl_path_.empty() && (flags & O_ACCMODE) != O_RDONLY) {
+    const bool mode_allows_write =
+        (caller.creds.effective_uid == 0 ? (mode() & S_IWUSR) : (mode() & S_IWOTH)) != 0;
+    if (mode_allows_write) {
+      record_unsupported_write(caller, sysctl_path_);
+    }
+    return Errno{EACCES};
+  }
   std::string text = TRY(generate_(caller));
   return FileRef(std::make_shared<SnapshotFile>(location, flags, std::move(text), poll_events_,
-                                                unread_poll_events_, has_poll_));
+                                                unread_poll_events_, has_poll_, write_error_));
 }
 
 Result<std::string> read_host_file(const char* path) {

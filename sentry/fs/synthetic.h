@@ -31,6 +31,15 @@ class SyntheticInode : public Inode {
 
   Result<struct stat> stat() override;
 
+  // Linux's proc_setattr, reached only on /proc, the one synthetic mount
+  // that is read-write: EPERM for a mode change. A size change is ignored,
+  // so truncation succeeds. An owner change is ignored too, because the
+  // owner is computed on each lookup, as Linux's pid_revalidate does.
+  // New times are kept while the inode lives.
+  // NOTE: Linux's top-level /proc files keep a chmod or chown (stored in
+  // their proc_dir_entry). ward rejects the chmod and ignores the chown.
+  Result<void> set_attributes(const Caller& caller, const AttributeChange& change) override;
+
   uint64_t ino() const { return ino_; }
   mode_t mode() const { return mode_; }
 
@@ -45,7 +54,9 @@ class SyntheticInode : public Inode {
   mode_t mode_;
   uint64_t ino_;
   dev_t rdev_;
-  struct timespec created_ {};
+  struct timespec atime_ {};
+  struct timespec mtime_ {};
+  struct timespec ctime_ {};
 };
 
 // A directory whose entries are listed per caller.
@@ -65,6 +76,17 @@ class SyntheticDirectory : public SyntheticInode {
   Result<std::shared_ptr<Inode>> lookup(const Caller& caller, std::string_view name) override;
   Result<FileRef> open(const Caller& caller, const VirtualDentry& location,
                        uint32_t flags) override;
+
+  // Making a name fails with ENOENT, as in Linux's procfs, whose lookup of
+  // a missing name fails instead of leaving a negative dentry to create.
+  // /proc is the only synthetic filesystem mounted read-write, so only its
+  // directories get here. Removing a name stays EPERM, the default.
+  Result<std::shared_ptr<Inode>> create(const Caller& caller, std::string_view name,
+                                        const NewNode& node) override;
+  Result<void> link(const Caller& caller, std::string_view name,
+                    const std::shared_ptr<Inode>& target) override;
+  Result<void> rename(const Caller& caller, std::string_view old_name, Inode& new_parent,
+                      std::string_view new_name, unsigned flags) override;
 };
 
 // A directory with a fixed set of entries.
@@ -97,7 +119,9 @@ class SyntheticSymlink : public SyntheticInode {
 };
 
 // A read-only file whose text `generate` produces at open; reads then see
-// that snapshot. A generator's error fails the open.
+// that snapshot. A generator's error fails the open. Where the mount and
+// the mode let a caller open it for writing (root on /proc), each write
+// fails and truncation does nothing, as procfs's setattr ignores sizes.
 class GeneratedFile final : public SyntheticInode {
  public:
   using Generator = std::function<Result<std::string>(const Caller&)>;
@@ -111,6 +135,17 @@ class GeneratedFile final : public SyntheticInode {
 
   // Makes stat report `uid` and `gid` as the owner instead of root.
   void set_owner(uid_t uid, gid_t gid) { owner_ = {uid, gid}; }
+
+  // Sets the errno of a write: EINVAL by default, Linux's vfs_write errno
+  // for a file without a write method, or EIO, which procfs's top-level
+  // files give (pde_write).
+  void set_write_error(int error) { write_error_ = error; }
+
+  // Marks the file as the sysctl at `path` (/proc/sys/...). An open for
+  // writing then fails with EACCES, which Linux gives even root when the
+  // mode has no write bit (proc_sys_permission). ward changes no sysctl,
+  // so an open that the mode allows records a compatibility gap as well.
+  void set_sysctl_path(std::string path) { sysctl_path_ = std::move(path); }
 
   // Sets the poll(2) events an open of the file reports, for the files
   // whose Linux counterpart has a poll method (/proc/pid/mounts, sysfs).
@@ -133,6 +168,8 @@ class GeneratedFile final : public SyntheticInode {
   uint32_t poll_events_ = kDefaultPollEvents;
   uint32_t unread_poll_events_ = 0;
   bool has_poll_ = false;  // whether set_poll_events gave it a poll method
+  int write_error_ = EINVAL;
+  std::string sysctl_path_;  // empty unless the file is a sysctl
 };
 
 // Reads a whole host file the sentry itself needs (/proc/cpuinfo and the

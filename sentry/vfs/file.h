@@ -69,6 +69,10 @@ class FileDescription : public std::enable_shared_from_this<FileDescription> {
   // and lseek fails with ESPIPE (pipes, sockets, terminals).
   virtual bool stream() const { return false; }
 
+  // False where pwrite fails with ESPIPE although the file has a position:
+  // Linux's seq_file clears FMODE_PWRITE.
+  virtual bool pwrite_allowed() const { return true; }
+
   // Reads at `offset` without moving the file offset, or when nullopt at
   // the file offset and advances it. Streams ignore offsets (the caller
   // checks ESPIPE first). EINVAL by default: the file cannot be read.
@@ -77,6 +81,11 @@ class FileDescription : public std::enable_shared_from_this<FileDescription> {
   // Writes at `offset`, or when nullopt at the file offset (at the end for
   // O_APPEND) and advances the offset. EINVAL by default.
   virtual Result<size_t> write(std::span<const std::byte> buffer, std::optional<int64_t> offset);
+
+  // A write(2) or pwrite(2) of zero bytes. Linux calls the file's write
+  // method even then, and most return 0, which is the default here. A
+  // procfs file parses the empty text instead.
+  virtual Result<size_t> write_empty(std::optional<int64_t>) { return size_t{0}; }
 
   // lseek(2). The default serves files with a size (SEEK_END from stat).
   virtual Result<int64_t> seek(int64_t offset, int whence);

@@ -200,7 +200,7 @@ Result<size_t> write_from_guest(kernel::Task& task, FileDescription& file,
                                 std::optional<int64_t> offset, bool nowait) {
   size_t total = total_length(segments);
   if (total == 0) {
-    return size_t{0};
+    return file.write_empty(offset);
   }
   const size_t allowed = TRY(apply_file_size_limit(task, file, total, offset));
   std::vector<GuestSegment> limited;

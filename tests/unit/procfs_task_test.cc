@@ -395,13 +395,13 @@ TEST(ProcfsMountsTest, MountinfoOfSandbox) {
                                   major(root_stat.st_dev), minor(root_stat.st_dev)));
   const dev_t proc_device = mounts[2]->root()->inode().filesystem().dev();
   EXPECT_EQ(lines[2],
-            fmt::format("{} {} {}:{} / /proc ro,nosuid,nodev,noexec - proc proc ro",
+            fmt::format("{} {} {}:{} / /proc rw,nosuid,nodev,noexec - proc proc rw",
                         mounts[2]->id(), root_id, major(proc_device), minor(proc_device)));
 
   EXPECT_EQ(mounts_text(sandbox.root(), sandbox.mounts()),
             "none / hostfs ro,nodev 0 0\n"
             "devtmpfs /dev devtmpfs ro,nosuid,noexec 0 0\n"
-            "proc /proc proc ro,nosuid,nodev,noexec 0 0\n"
+            "proc /proc proc rw,nosuid,nodev,noexec 0 0\n"
             "sysfs /sys sysfs ro,nosuid,nodev,noexec 0 0\n"
             "tmpfs /dev/shm tmpfs rw,nosuid,nodev 0 0\n");
 }
@@ -415,7 +415,7 @@ TEST(ProcfsMountsTest, PathsSeenFromProcessRoot) {
   auto text = mountinfo_text(*proc, sandbox.mounts());
   ASSERT_TRUE(text.ok()) << describe(text.error());
   EXPECT_EQ(std::count(text->begin(), text->end(), '\n'), 1) << *text;
-  EXPECT_NE(text->find(" / / ro,nosuid,nodev,noexec - proc proc ro"), std::string::npos) << *text;
+  EXPECT_NE(text->find(" / / rw,nosuid,nodev,noexec - proc proc rw"), std::string::npos) << *text;
 }
 
 // ---------------------------------------------------------------------------
@@ -458,8 +458,9 @@ Result<std::string> list_directory(kernel::Task& task, const std::string& path) 
 }
 
 // Writes `data` to a procfs file through its inode with `caller`'s
-// credentials, and returns the count written as text. The sandbox mounts
-// /proc read-only, so a write through a path would fail with EROFS.
+// credentials, and returns the count written as text. Opening through the
+// inode skips may_open's mode check, so any caller reaches the file's own
+// rules.
 Result<std::string> write_through_inode(const Caller& caller, kernel::Task& task,
                                         const std::string& path, std::string_view data) {
   const VirtualDentry location = TRY(walk_path(caller, task.fs().cwd(), path));

@@ -175,9 +175,28 @@ TEST_F(SyntheticFsTest, ProcSystemFilesComeFromTheHost) {
   EXPECT_EQ(read_all("/proc/version").rfind("Linux version", 0), 0u);
 }
 
-TEST_F(SyntheticFsTest, ProcFilesAreReadOnly) {
-  expect_errno(open("/proc/cpuinfo", O_WRONLY), EROFS, "write /proc/cpuinfo");
-  expect_errno(open("/proc/new", O_WRONLY | O_CREAT), EROFS, "create in /proc");
+// /proc is mounted read-write as on Linux, so its files' modes and open
+// methods decide. Root may open a top-level file for writing, but each write
+// fails with EIO, and truncation does nothing.
+TEST_F(SyntheticFsTest, ProcFilesRejectWrites) {
+  auto writable = open("/proc/cpuinfo", O_WRONLY | O_TRUNC);
+  ASSERT_TRUE(writable.ok()) << describe(writable.error());
+  const char text[] = "1\n";
+  expect_errno((*writable)->write(std::as_bytes(std::span(text, 2)), std::nullopt), EIO,
+               "write /proc/cpuinfo");
+  expect_errno(open("/proc/new", O_WRONLY | O_CREAT), ENOENT, "create in /proc");
+  expect_errno(make_directory(sandbox_.caller(), sandbox_.root(), "/proc/dir", 0700), ENOENT,
+               "mkdir in /proc");
+  expect_errno(unlink_file(sandbox_.caller(), sandbox_.root(), "/proc/cpuinfo"), EPERM,
+               "unlink in /proc");
+  // A sysctl without a write bit refuses even root.
+  expect_errno(open("/proc/sys/kernel/osrelease", O_WRONLY), EACCES, "write a read-only sysctl");
+
+  sandbox_.creds() = testing::user_creds(1000, 1000);
+  expect_errno(open("/proc/cpuinfo", O_WRONLY), EACCES, "write /proc/cpuinfo as a user");
+}
+
+TEST_F(SyntheticFsTest, ProcFileSeekAndSize) {
   auto file = open("/proc/cpuinfo", O_RDONLY);
   ASSERT_TRUE(file.ok());
   expect_errno((*file)->seek(0, SEEK_END), EINVAL, "SEEK_END on a procfs file");
