@@ -145,6 +145,8 @@ class GeneratedFile final : public SyntheticInode {
   // writing then fails with EACCES, which Linux gives even root when the
   // mode has no write bit (proc_sys_permission). ward changes no sysctl,
   // so an open that the mode allows records a compatibility gap as well.
+  // NOTE: access(2) and faccessat(2) check the mode alone, so W_OK on a
+  // sysctl returns 0 for root where Linux gives EACCES for a 0444 one.
   void set_sysctl_path(std::string path) { sysctl_path_ = std::move(path); }
 
   // Sets the poll(2) events an open of the file reports, for the files

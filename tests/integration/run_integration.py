@@ -1258,8 +1258,11 @@ BAD_FLAG_MESSAGES = [
      "4294967295"),
     (["--overlay", "disk"],
      "ward: --overlay: invalid overlay 'disk': expected memory, none or dir:PATH"),
-    (["--overlay", "dir:/var/tmp/upper"],
-     "ward: --overlay: overlay 'dir:/var/tmp/upper' is not implemented yet; use memory or none"),
+    (["--overlay", "dir:/nonexistent-ward-upper"],
+     "ward: --overlay: overlay directory '/nonexistent-ward-upper' not found: No such file or "
+     "directory"),
+    (["--overlay", "dir:/etc/hostname"],
+     "ward: --overlay: overlay directory '/etc/hostname' is not a directory"),
     (["--overlay-size", "12X"],
      "ward: --overlay-size: invalid size '12X': expected a number of bytes, optionally followed "
      "by K, M or G"),
