@@ -137,7 +137,7 @@ static void check_oom_score_adj(void) {
   close(fd);
   show_file("  oom_score_adj", adj);
   SHOW("oom_score_adj -1000", write_text(adj, "-1000", 5));
-  show_file("  oom_score", "/proc/self/oom_score");
+  show_file("  oom_score_adj", adj);
   SHOW("oom_score_adj 0", write_text(adj, "0", 1));
 }
 
