@@ -9,6 +9,7 @@
 #include "syscalls/handlers_inotify.h"
 #include "syscalls/handlers_ipc.h"
 #include "syscalls/handlers_mount.h"
+#include "syscalls/handlers_mqueue.h"
 #include "syscalls/handlers_mm.h"
 #include "syscalls/handlers_poll.h"
 #include "syscalls/handlers_process.h"

@@ -38,6 +38,8 @@ class IpcNamespace;
 
 namespace ward::kernel {
 
+class MqueueNamespace;
+
 struct KernelOptions {
   bool strace = false;
   // Numbers of the syscalls --strace logs; empty: every syscall.
@@ -85,6 +87,9 @@ class Kernel {
   Scheduler& scheduler() { return *scheduler_; }
   compat::GapRecorder& gaps() { return gaps_; }
   FutexTable& futexes() { return futexes_; }
+  // The sandbox's POSIX message queues, which sentry/kernel/mqueue makes on
+  // first use.
+  std::shared_ptr<MqueueNamespace>& mqueue_namespace() { return mqueue_namespace_; }
   const KernelOptions& options() const { return options_; }
   TimePoint boot_time() const { return boot_time_; }
 
@@ -169,6 +174,7 @@ class Kernel {
   TimePoint boot_time_;
   compat::GapRecorder gaps_;
   FutexTable futexes_;
+  std::shared_ptr<MqueueNamespace> mqueue_namespace_;
   std::shared_ptr<vfs::MountNamespace> mounts_;
   std::shared_ptr<net::UnixNamespace> unix_namespace_;
   std::shared_ptr<ipc::IpcNamespace> ipc_namespace_;
