@@ -1,6 +1,7 @@
 // mq_open, mq_unlink, mq_timedsend, mq_timedreceive, mq_notify and
-// mq_getsetattr. The queues are in sentry/kernel/mqueue; these handlers
-// decode the arguments and check them in Linux's order (ipc/mqueue.c).
+// mq_getsetattr. The queues live in sentry/kernel/mqueue, and these
+// handlers decode the arguments and check them in Linux's order, after
+// Linux's ipc/mqueue.c.
 #include <signal.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -90,7 +91,7 @@ Result<void> check_thread_notification(kernel::Task& task, const GuestSigevent& 
     return Errno{EINVAL};
   }
   // NOTE: the sentry has no AF_NETLINK sockets, so this is not reached
-  // today; glibc's mq_notify fails with ENOSYS when it cannot make one.
+  // today. glibc's mq_notify fails with ENOSYS when it cannot make one.
   record_gap(task, "mq_notify SIGEV_THREAD");
   return Errno{ENOSYS};
 }
@@ -184,7 +185,7 @@ Result<int64_t> sys_mq_timedreceive(kernel::Task& task, const SyscallArgs& args)
   return static_cast<int64_t>(message.data.size());
 }
 
-// mq_notify(mqdes, sevp): SIGEV_SIGNAL and SIGEV_NONE; NULL removes the
+// mq_notify(mqdes, sevp): SIGEV_SIGNAL and SIGEV_NONE. NULL removes the
 // caller's registration.
 Result<int64_t> sys_mq_notify(kernel::Task& task, const SyscallArgs& args) {
   const int fd = args.fd(0);
@@ -239,8 +240,9 @@ Result<int64_t> sys_mq_getsetattr(kernel::Task& task, const SyscallArgs& args) {
   kernel::GuestMqAttr old_attr = queue.attributes();
   old_attr.mq_flags = file->flags() & O_NONBLOCK;
   if (new_attr) {
-    const uint32_t kept = file->flags() & vfs::kSettableStatusFlags & ~uint32_t{O_NONBLOCK};
-    file->set_status_flags(kept | static_cast<uint32_t>(new_attr->mq_flags & O_NONBLOCK));
+    const uint32_t other_flags =
+        file->flags() & vfs::kSettableStatusFlags & ~uint32_t{O_NONBLOCK};
+    file->set_status_flags(other_flags | static_cast<uint32_t>(new_attr->mq_flags & O_NONBLOCK));
     queue.touch_attributes();
   }
   if (!old_attr_addr.is_null()) {

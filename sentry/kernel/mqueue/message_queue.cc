@@ -139,7 +139,7 @@ Result<MqueueMessage> MessageQueue::receive(Task& receiver, bool nonblocking,
     touch_all_times();
     MqueueMessage message = take_first();
     // The longest-blocked sender fills the room at once, as Linux's
-    // pipelined_receive does; otherwise pollers learn of the room.
+    // pipelined_receive does. Otherwise pollers learn of the room.
     if (!blocked_senders_.empty()) {
       BlockedSender* sender = blocked_senders_.front();
       blocked_senders_.pop_front();
@@ -178,8 +178,8 @@ bool MessageQueue::notification_owner_alive(Task& task) const {
   return owner != nullptr && !owner->finished();
 }
 
-// Linux's __do_notify: a message arrived in an empty queue with nobody
-// blocked in receive, so the registration fires once and is removed.
+// Linux's __do_notify: a message arrived in an empty queue while no
+// receiver was blocked, so the registration fires once and is removed.
 void MessageQueue::notify_owner(Task& sender) {
   if (!notification_ || message_count_ != 1) {
     return;
@@ -209,7 +209,7 @@ void MessageQueue::notify_owner(Task& sender) {
 Result<void> MessageQueue::register_notification(Task& task,
                                                  const MqueueNotification& notification) {
   // NOTE: Linux also drops the registration when its owner closes a
-  // descriptor of the queue; here it lasts until the owner exits.
+  // descriptor of the queue, but here it lasts until the owner exits.
   if (notification_owner_alive(task)) {
     return Errno{EBUSY};
   }

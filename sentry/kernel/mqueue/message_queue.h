@@ -59,8 +59,9 @@ struct MqueueNotification {
 // to it or receiving from it, and its mq_notify registration.
 class MessageQueue final : public vfs::Inode {
  public:
-  // `mode` holds the permission bits (07777); `uid` and `gid` are the
-  // creator's fsuid and fsgid. `accounting` is released when the queue goes.
+  // `mode` contains the permission bits (07777), and `uid` and `gid` are the
+  // creator's fsuid and fsgid. The queue gives `charged_bytes` back to
+  // `accounting` for `charged_uid` when it goes.
   MessageQueue(std::string name, mode_t mode, uid_t uid, gid_t gid, int64_t max_messages,
                int64_t max_message_bytes, std::shared_ptr<MqueueAccounting> accounting,
                uint64_t charged_bytes, uid_t charged_uid);

@@ -62,13 +62,13 @@ class MqueueNamespace {
 
   const MqueueLimits& limits() const { return limits_; }
 
-  // mq_open of `name` (without glibc's leading slash), with Linux's checks
-  // in Linux's order: EACCES for a name containing '/' or for "." and "..",
-  // ENAMETOOLONG past NAME_MAX; for a missing queue ENOENT without O_CREAT,
-  // else ENOSPC past queues_max, EINVAL for `attr` outside the limits and
-  // EMFILE past RLIMIT_MSGQUEUE; for an existing one EEXIST with O_EXCL,
-  // EINVAL for access mode 3 and EACCES from its mode bits. `mode` already
-  // has the umask applied.
+  // Opens or creates the queue `name` (without glibc's leading slash) for
+  // mq_open, with Linux's checks in Linux's order. Any name: EACCES when it
+  // contains '/' or is "." or "..", then ENAMETOOLONG past NAME_MAX. A
+  // missing queue: ENOENT without O_CREAT, else ENOSPC past queues_max,
+  // EINVAL for `attr` outside the limits and EMFILE past RLIMIT_MSGQUEUE.
+  // An existing queue: EEXIST with O_EXCL, EINVAL for access mode 3 and
+  // EACCES from its mode bits. `mode` already has the umask applied.
   Result<vfs::FileRef> open(Task& task, const std::string& name, uint32_t flags, mode_t mode,
                             const std::optional<GuestMqAttr>& attr);
 
