@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <mqueue.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -143,6 +144,57 @@ static void check_permissions(void) {
   mq_close(readable_queue);
 }
 
+// Sets RLIMIT_MSGQUEUE's soft limit, keeping the hard one.
+static void set_queue_bytes_limit(rlim_t limit_bytes) {
+  struct rlimit limit;
+  getrlimit(RLIMIT_MSGQUEUE, &limit);
+  limit.rlim_cur = limit_bytes;
+  setrlimit(RLIMIT_MSGQUEUE, &limit);
+}
+
+// Linux charges each queue to its creator's real uid: the message bytes
+// plus 48 bytes per message and 48 per priority it could hold, so a queue
+// of one 1-byte message costs 97 bytes. The child takes a uid of its own,
+// because the charges are per user across the whole host.
+static void check_queue_bytes_limit(void) {
+  printf("-- RLIMIT_MSGQUEUE\n");
+  if (geteuid() != 0) {
+    printf("not root: skipped\n");
+    return;
+  }
+  const char* first_name = mqueue_name("rlimit1");
+  const char* second_name = mqueue_name("rlimit2");
+  pid_t child = fork();
+  if (child == 0) {
+    uid_t uid = 40000 + (uid_t)(getpid() % 20000);
+    if (setresuid(uid, uid, uid) != 0) {
+      _exit(2);
+    }
+    set_queue_bytes_limit(96);
+    SHOW("one 1-byte message under a 96-byte limit", open_queue(first_name, O_RDWR, 1, 1));
+    set_queue_bytes_limit(97);
+    mqd_t first = (mqd_t)SHOW_OK("under a 97-byte limit", open_queue(first_name, O_RDWR, 1, 1));
+    mq_unlink(first_name);
+    set_queue_bytes_limit(193);
+    SHOW("a second queue under a 193-byte limit", open_queue(second_name, O_RDWR, 1, 1));
+    mq_close(first);
+    mqd_t second = (mqd_t)SHOW_OK("after the first queue is gone", open_queue(second_name, O_RDWR, 1, 1));
+    mq_unlink(second_name);
+    mq_close(second);
+    set_queue_bytes_limit(82879);
+    SHOW("default attributes under 82879 bytes", mq_open(first_name, O_RDWR | O_CREAT, 0600, NULL));
+    set_queue_bytes_limit(82880);
+    mqd_t defaults = (mqd_t)SHOW_OK("default attributes under 82880 bytes", mq_open(first_name, O_RDWR | O_CREAT, 0600, NULL));
+    mq_unlink(first_name);
+    mq_close(defaults);
+    fflush(stdout);
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  SHOW("child status", status);
+}
+
 static void check_send_and_receive(void) {
   printf("-- mq_timedsend and mq_timedreceive\n");
   const char* name = mqueue_name("io");
@@ -275,6 +327,7 @@ int main(void) {
   check_names();
   check_open();
   check_permissions();
+  check_queue_bytes_limit();
   check_send_and_receive();
   check_notify();
   check_getsetattr();
