@@ -12,6 +12,7 @@
 #include "sentry/fs/file_gaps.h"
 #include "sentry/fs/procfs_process.h"
 #include "sentry/fs/synthetic.h"
+#include "sentry/kernel/mqueue/mqueue_namespace.h"
 #include "sentry/kernel/credentials.h"
 #include "sentry/kernel/ipc/msg.h"
 #include "sentry/kernel/ipc/sem.h"
@@ -277,6 +278,21 @@ std::shared_ptr<Inode> make_proc_sys_directory(const std::shared_ptr<Filesystem>
   fs->add("file-max", host_file(filesystem, 0644, "/proc/sys/fs/file-max"));
   fs->add("nr_open", constant_file(filesystem, 0644, number_line(kNrOpen)));
   fs->add("pipe-max-size", constant_file(filesystem, 0644, number_line(kPipeMaxSizeBytes)));
+
+  // The message queue limits of the sandbox's own IPC namespace, which
+  // start at Linux's defaults and cannot be changed.
+  const kernel::MqueueLimits mqueue_limits;
+  auto mqueue = std::make_shared<KernelFileDirectory>(filesystem, 0555, "/proc/sys/fs/mqueue");
+  mqueue->add("msg_default",
+              constant_file(filesystem, 0644, number_line(mqueue_limits.msg_default)));
+  mqueue->add("msg_max", constant_file(filesystem, 0644, number_line(mqueue_limits.msg_max)));
+  mqueue->add("msgsize_default",
+              constant_file(filesystem, 0644, number_line(mqueue_limits.msgsize_default)));
+  mqueue->add("msgsize_max",
+              constant_file(filesystem, 0644, number_line(mqueue_limits.msgsize_max)));
+  mqueue->add("queues_max",
+              constant_file(filesystem, 0644, number_line(mqueue_limits.queues_max)));
+  fs->add("mqueue", mqueue);
 
   auto sys = std::make_shared<KernelFileDirectory>(filesystem, 0555, "/proc/sys");
   sys->add("kernel", make_kernel_directory(filesystem));

@@ -482,7 +482,27 @@ static void check_umask_and_mode(void) {
   mq_close(queue);
 }
 
+static void check_proc_limits(void) {
+  printf("-- /proc/sys/fs/mqueue\n");
+  static const char* const files[] = {"msg_default", "msg_max", "msgsize_default", "msgsize_max",
+                                      "queues_max"};
+  for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/sys/fs/mqueue/%s", files[i]);
+    FILE* file = fopen(path, "r");
+    long value = -1;
+    if (file != NULL) {
+      if (fscanf(file, "%ld", &value) != 1) {
+        value = -1;
+      }
+      fclose(file);
+    }
+    printf("%s = %ld\n", files[i], value);
+  }
+}
+
 int main(void) {
+  check_proc_limits();
   check_priorities();
   check_attributes();
   check_full_and_empty();
