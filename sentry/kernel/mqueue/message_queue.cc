@@ -195,8 +195,11 @@ void MessageQueue::notify_owner(Task& sender) {
   if (owner == nullptr || owner->finished()) {
     return;
   }
-  // Linux skips the kill(2) permission check here: the signal comes from
-  // the kernel on the sender's behalf.
+  // Linux skips the kill(2) permission check here, because the signal comes
+  // from the kernel on the sender's behalf.
+  // NOTE: Linux also sends nothing when the owner has run execve since it
+  // registered, but the sentry does not count execs, so the new image gets
+  // the signal.
   siginfo_t info{};
   info.si_signo = notification.signal;
   info.si_code = SI_MESGQ;
