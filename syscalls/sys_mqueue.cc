@@ -215,7 +215,11 @@ Result<int64_t> sys_mq_notify(kernel::Task& task, const SyscallArgs& args) {
     return 0;
   }
   const kernel::MqueueNotification notification{
-      .notify = event->notify, .signal = event->signal, .value = event->value, .owner = 0};
+      .notify = event->notify,
+      .signal = event->signal,
+      .value = event->value,
+      .owner = 0,
+      .owner_fdtable = nullptr};
   TRY(queue.register_notification(task, notification));
   return 0;
 }

@@ -309,7 +309,7 @@ constexpr SyscallEntry kTable[] = {
     row(241, "mq_unlink", {kPath}, Support::kFull, "", sys_mq_unlink),
     row(242, "mq_timedsend", {kFd, kPtr, kUint, kUint, kPtr}, Support::kPartial, "an absolute timeout does not follow host clock changes", sys_mq_timedsend),
     row(243, "mq_timedreceive", {kFd, kPtr, kUint, kPtr, kPtr}, Support::kPartial, "an absolute timeout does not follow host clock changes", sys_mq_timedreceive),
-    row(244, "mq_notify", {kFd, kPtr}, Support::kPartial, "SIGEV_THREAD needs an AF_NETLINK socket, which the sandbox lacks; closing a descriptor does not drop the closer's registration", sys_mq_notify),
+    row(244, "mq_notify", {kFd, kPtr}, Support::kPartial, "SIGEV_THREAD needs an AF_NETLINK socket, which the sandbox lacks; an owner that ran execve still gets the signal", sys_mq_notify),
     row(245, "mq_getsetattr", {kFd, kPtr, kPtr}, Support::kFull, "", sys_mq_getsetattr),
     row(246, "kexec_load", {kHex, kUint, kPtr, kHex}),
     row(247, "waitid", {kInt, kInt, kPtr, kHex, kPtr}, Support::kPartial, "no core files are written, so a child killed by a core-dumping signal reports CLD_KILLED, never CLD_DUMPED", sys_waitid),

@@ -5,11 +5,21 @@
 #include "sentry/vfs/locks.h"
 
 namespace ward::vfs {
+namespace {
+
+// Linux's filp_close for one descriptor of `table`: the file's flush, then
+// the release of the process's POSIX locks on it.
+void close_descriptor(FileDescription& file, FdTable& table) {
+  file.flush(table);
+  release_posix_locks(file, table);
+}
+
+}  // namespace
 
 FdTable::~FdTable() {
   for (const Entry& entry : entries_) {
     if (entry.file != nullptr) {
-      release_posix_locks(*entry.file, *this);
+      close_descriptor(*entry.file, *this);
     }
   }
 }
@@ -60,7 +70,7 @@ Result<void> FdTable::install_at(int fd, FileRef file, bool close_on_exec) {
   FileRef old = std::exchange(entries_[fd].file, std::move(file));
   entries_[fd].close_on_exec = close_on_exec;
   if (old != nullptr) {
-    release_posix_locks(*old, *this);
+    close_descriptor(*old, *this);
   }
   return ok();
 }
@@ -71,7 +81,7 @@ Result<FileRef> FdTable::remove(int fd) {
   }
   FileRef file = std::move(entries_[fd].file);
   entries_[fd] = Entry{};
-  release_posix_locks(*file, *this);
+  close_descriptor(*file, *this);
   while (!entries_.empty() && entries_.back().file == nullptr) {
     entries_.pop_back();
   }
@@ -102,7 +112,7 @@ void FdTable::close_range(unsigned first, unsigned last, bool set_cloexec_only) 
     if (set_cloexec_only) {
       entries_[fd].close_on_exec = true;
     } else {
-      release_posix_locks(*entries_[fd].file, *this);
+      close_descriptor(*entries_[fd].file, *this);
       closed.push_back(std::move(entries_[fd].file));
       entries_[fd] = Entry{};
     }
@@ -123,7 +133,7 @@ void FdTable::close_on_exec() {
   std::vector<FileRef> closed;
   for (auto& entry : entries_) {
     if (entry.file != nullptr && entry.close_on_exec) {
-      release_posix_locks(*entry.file, *this);
+      close_descriptor(*entry.file, *this);
       closed.push_back(std::move(entry.file));
       entry = Entry{};
     }

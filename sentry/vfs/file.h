@@ -31,6 +31,8 @@ class WaitQueue;
 
 namespace ward::vfs {
 
+class FdTable;
+
 // The poll(2) events of a file without a poll method of its own, which
 // never blocks: Linux's DEFAULT_POLLMASK.
 inline constexpr uint32_t kDefaultPollEvents = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
@@ -133,6 +135,11 @@ class FileDescription : public std::enable_shared_from_this<FileDescription> {
   // Whether the file has a poll method of its own, which epoll_ctl requires
   // (Linux's file_can_poll): false for regular files and directories.
   virtual bool can_poll() { return wait_queue() != nullptr; }
+
+  // Runs on every close of a descriptor of this file, dup copies included,
+  // as Linux's flush operation does. `fdtable` is the table the descriptor
+  // was in. Nothing by default.
+  virtual void flush(const FdTable& fdtable) { (void)fdtable; }
 
   // A file-specific ioctl. ENOTTY by default, as Linux returns for a request a
   // file does not know. The generic ones (FIOCLEX, FIONBIO...) are handled

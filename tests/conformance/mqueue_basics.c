@@ -311,6 +311,12 @@ static void check_notify(void) {
   show_status_line("removed", queue, getpid());
   SHOW("remove when none", mq_notify(queue, NULL));
 
+  // Any close by the owner process drops its registration, a dup's too.
+  SHOW("register for the close", mq_notify(queue, &event));
+  int copy = dup(queue);
+  SHOW("close a copy of the descriptor", close(copy));
+  show_status_line("after the owner closed a copy", queue, getpid());
+
   struct sigevent none = {.sigev_notify = SIGEV_NONE};
   SHOW("register SIGEV_NONE", mq_notify(queue, &none));
   show_status_line("SIGEV_NONE", queue, getpid());

@@ -211,19 +211,25 @@ void MessageQueue::notify_owner(Task& sender) {
 
 Result<void> MessageQueue::register_notification(Task& task,
                                                  const MqueueNotification& notification) {
-  // NOTE: Linux also drops the registration when its owner closes a
-  // descriptor of the queue, but here it lasts until the owner exits.
   if (notification_owner_alive(task)) {
     return Errno{EBUSY};
   }
   notification_ = notification;
   notification_->owner = task.pid();
+  notification_->owner_fdtable = &task.fdtable();
   touch_attributes();
   return ok();
 }
 
 void MessageQueue::unregister_notification(Task& task) {
   if (notification_ && notification_->owner == task.pid()) {
+    notification_.reset();
+    touch_attributes();
+  }
+}
+
+void MessageQueue::drop_notification_of(const vfs::FdTable& fdtable) {
+  if (notification_ && notification_->owner_fdtable == &fdtable) {
     notification_.reset();
     touch_attributes();
   }

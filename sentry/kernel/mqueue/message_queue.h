@@ -47,12 +47,15 @@ struct MqueueMessage {
 };
 
 // A registration made by mq_notify: SIGEV_SIGNAL or SIGEV_NONE, on behalf
-// of the process `owner`.
+// of the process `owner`, whose descriptor table is `owner_fdtable`.
 struct MqueueNotification {
   int notify = SIGEV_NONE;
   int signal = 0;
   uint64_t value = 0;  // sigev_value, which si_value carries
   pid_t owner = 0;
+  // Only compared, never dereferenced: a close through this table drops
+  // the registration.
+  const vfs::FdTable* owner_fdtable = nullptr;
 };
 
 // One queue: its messages ordered by priority, the tasks blocked sending
@@ -94,6 +97,11 @@ class MessageQueue final : public vfs::Inode {
   // mq_notify with NULL: removes the registration if `task`'s process
   // holds it, and does nothing otherwise.
   void unregister_notification(Task& task);
+
+  // Removes the registration when a descriptor of the queue is closed
+  // through its owner's descriptor table, as Linux's mqueue_flush_file
+  // does for a close by the owner process.
+  void drop_notification_of(const vfs::FdTable& fdtable);
 
   // The attributes mq_getsetattr reports, with mq_flags left 0.
   GuestMqAttr attributes() const;
@@ -174,6 +182,7 @@ class MqueueFile final : public vfs::FileDescription {
   Result<size_t> read(std::span<std::byte> buffer, std::optional<int64_t> offset) override;
   uint32_t readiness(uint32_t mask) override;
   kernel::WaitQueue* wait_queue() override { return &queue_->poll_queue(); }
+  void flush(const vfs::FdTable& fdtable) override { queue_->drop_notification_of(fdtable); }
 
  private:
   std::shared_ptr<MessageQueue> queue_;
