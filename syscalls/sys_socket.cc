@@ -1,7 +1,9 @@
 // socket, socketpair, bind, connect, listen, accept, accept4, getsockname,
-// getpeername, shutdown, setsockopt and getsockopt. Only AF_UNIX sockets
-// exist; other families are EAFNOSUPPORT and a compatibility gap.
+// getpeername, shutdown, setsockopt and getsockopt. AF_UNIX and loopback
+// AF_INET and AF_INET6 sockets exist; other families are EAFNOSUPPORT and
+// a compatibility gap.
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include <string>
 
 #include "sentry/kernel/task.h"
+#include "sentry/net/inet.h"
 #include "sentry/net/socket.h"
 #include "sentry/net/unix.h"
 #include "sentry/vfs/fdtable.h"
@@ -34,6 +37,23 @@ struct SocketKind {
   uint32_t file_flags;  // O_NONBLOCK
   bool close_on_exec;
 };
+
+std::string option_level_name(int level) {
+  switch (level) {
+    case SOL_SOCKET:
+      return "SOL_SOCKET";
+    case IPPROTO_IP:
+      return "IPPROTO_IP";
+    case IPPROTO_IPV6:
+      return "IPPROTO_IPV6";
+    case IPPROTO_TCP:
+      return "IPPROTO_TCP";
+    case IPPROTO_UDP:
+      return "IPPROTO_UDP";
+    default:
+      return "level " + std::to_string(level);
+  }
+}
 
 std::string family_name(int domain) {
   switch (domain) {
@@ -161,6 +181,11 @@ Result<int64_t> sys_socket(kernel::Task& task, const SyscallArgs& args) {
   const int protocol = args.i32(2);
 
   const SocketKind kind = TRY(decode_kind(domain, raw_type));
+  if (domain == AF_INET || domain == AF_INET6) {
+    vfs::FileRef file =
+        TRY(net::make_inet_socket(task, domain, kind.type, protocol, kind.file_flags));
+    return TRY(task.fdtable().install(std::move(file), kind.close_on_exec));
+  }
   if (domain != AF_UNIX) {
     record_gap(task, "socket " + family_name(domain));
     return Errno{EAFNOSUPPORT};
@@ -271,8 +296,9 @@ Result<int64_t> sys_shutdown(kernel::Task& task, const SyscallArgs& args) {
   return 0;
 }
 
-// setsockopt(2): SOL_SOCKET only, because Linux's AF_UNIX returns
-// EOPNOTSUPP for other levels. Every option reads at least an int.
+// setsockopt(2): a level the socket does not take is EOPNOTSUPP, as
+// Linux's AF_UNIX answers for any level but SOL_SOCKET. Every option reads
+// at least an int.
 Result<int64_t> sys_setsockopt(kernel::Task& task, const SyscallArgs& args) {
   const int fd = args.fd(0);
   const int level = args.i32(1);
@@ -284,7 +310,7 @@ Result<int64_t> sys_setsockopt(kernel::Task& task, const SyscallArgs& args) {
   if (length < 0) {
     return Errno{EINVAL};
   }
-  if (level != SOL_SOCKET) {
+  if (!ref.socket->takes_option_level(level)) {
     return Errno{EOPNOTSUPP};
   }
   if (static_cast<size_t>(length) < sizeof(int)) {
@@ -293,7 +319,7 @@ Result<int64_t> sys_setsockopt(kernel::Task& task, const SyscallArgs& args) {
   std::vector<std::byte> value(sizeof(int));
   TRY(task.copy_in(value_addr, std::span(value)));
   if (!ref.socket->supports_option(level, name)) {
-    record_gap(task, "setsockopt SOL_SOCKET option " + std::to_string(name));
+    record_gap(task, "setsockopt " + option_level_name(level) + " option " + std::to_string(name));
     return Errno{ENOPROTOOPT};
   }
   // Options wider than an int read more; an int option reads only its int.
@@ -318,7 +344,7 @@ Result<int64_t> sys_getsockopt(kernel::Task& task, const SyscallArgs& args) {
   const GuestAddr length_addr = args.addr(4);
 
   const SocketRef ref = TRY(socket_at(task, fd));
-  if (level != SOL_SOCKET) {
+  if (!ref.socket->takes_option_level(level)) {
     return Errno{EOPNOTSUPP};
   }
   const int length = TRY(task.copy_in<int>(length_addr));
@@ -326,7 +352,7 @@ Result<int64_t> sys_getsockopt(kernel::Task& task, const SyscallArgs& args) {
     return Errno{EINVAL};
   }
   if (!ref.socket->supports_option(level, name)) {
-    record_gap(task, "getsockopt SOL_SOCKET option " + std::to_string(name));
+    record_gap(task, "getsockopt " + option_level_name(level) + " option " + std::to_string(name));
     return Errno{ENOPROTOOPT};
   }
   const std::vector<std::byte> value = TRY(ref.socket->get_option(task, level, name));

@@ -29,6 +29,7 @@ class MountNamespace;
 }
 
 namespace ward::net {
+class InetStack;
 class UnixNamespace;
 }
 
@@ -99,6 +100,9 @@ class Kernel {
 
   // The sandbox's AF_UNIX names, which sentry/net makes on first use.
   std::shared_ptr<net::UnixNamespace>& unix_namespace() { return unix_namespace_; }
+  // The sandbox's loopback network stack (its inet port table), which
+  // sentry/net makes on first use.
+  std::shared_ptr<net::InetStack>& inet_stack() { return inet_stack_; }
 
   // The sandbox's System V IPC objects, which sentry/kernel/ipc makes on
   // first use.
@@ -178,6 +182,7 @@ class Kernel {
   std::shared_ptr<vfs::MountNamespace> mounts_;
   std::shared_ptr<net::UnixNamespace> unix_namespace_;
   std::shared_ptr<ipc::IpcNamespace> ipc_namespace_;
+  std::shared_ptr<net::InetStack> inet_stack_;
   SyscallDispatcher dispatcher_ = nullptr;
   SignalTracer signal_tracer_ = nullptr;
 

@@ -3,6 +3,7 @@
 #include <linux/magic.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include <algorithm>
@@ -71,6 +72,35 @@ std::optional<kernel::TimePoint> SocketTimeout::deadline() const {
     return std::nullopt;
   }
   return kernel::monotonic_now() + *duration;
+}
+
+Result<SocketTimeout> parse_socket_timeout(std::span<const std::byte> value) {
+  struct timeval tv {};
+  if (value.size() < sizeof(tv)) {
+    return Errno{EINVAL};
+  }
+  std::memcpy(&tv, value.data(), sizeof(tv));
+  if (tv.tv_usec < 0 || tv.tv_usec >= 1'000'000) {
+    return Errno{EDOM};
+  }
+  if (tv.tv_sec < 0) {
+    return SocketTimeout{.duration = kernel::Duration{0}};
+  }
+  if (tv.tv_sec == 0 && tv.tv_usec == 0) {
+    return SocketTimeout{};
+  }
+  const auto duration = std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
+  return SocketTimeout{.duration = std::chrono::duration_cast<kernel::Duration>(duration)};
+}
+
+std::vector<std::byte> socket_timeout_bytes(const SocketTimeout& timeout) {
+  struct timeval tv {};
+  if (timeout.duration) {
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(*timeout.duration);
+    tv.tv_sec = micros.count() / 1'000'000;
+    tv.tv_usec = micros.count() % 1'000'000;
+  }
+  return option_bytes(tv);
 }
 
 size_t segments_length(std::span<const vfs::GuestSegment> segments) {

@@ -1,7 +1,7 @@
 // Sockets: the open file description of a socket and the operations the
 // socket syscalls call on it. A family derives from Socket; ward has
-// AF_UNIX only (unix.h), kept entirely in the sentry, so no guest socket
-// is ever a host socket.
+// AF_UNIX (unix.h) and loopback AF_INET and AF_INET6 (inet.h), kept
+// entirely in the sentry, so no guest socket is ever a host socket.
 #pragma once
 
 #include <sys/socket.h>
@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -98,6 +99,10 @@ class Socket : public vfs::FileDescription {
   // Whether ward supports option `name` of `level`. An unsupported one is
   // ENOPROTOOPT and a compatibility gap.
   virtual bool supports_option(int level, int name) const = 0;
+  // Whether options of `level` reach this socket at all. Linux's AF_UNIX
+  // sockets take SOL_SOCKET only and answer EOPNOTSUPP for other levels
+  // before they read the value.
+  virtual bool takes_option_level(int level) const { return level == SOL_SOCKET; }
   virtual Result<void> set_option(kernel::Task& task, int level, int name,
                                   std::span<const std::byte> value) = 0;
   virtual Result<std::vector<std::byte>> get_option(kernel::Task& task, int level, int name) = 0;
@@ -123,6 +128,22 @@ struct SocketTimeout {
   // The deadline of a wait starting now, or nullopt to wait for ever.
   std::optional<kernel::TimePoint> deadline() const;
 };
+
+// sock_set_timeout: parses a struct timeval option value. EINVAL for a
+// short value, EDOM for microseconds out of range; a negative time is a
+// zero timeout and zero means none.
+Result<SocketTimeout> parse_socket_timeout(std::span<const std::byte> value);
+
+// The struct timeval getsockopt reports for `timeout`.
+std::vector<std::byte> socket_timeout_bytes(const SocketTimeout& timeout);
+
+// The bytes of an option value, as getsockopt copies them out.
+template <typename T>
+std::vector<std::byte> option_bytes(const T& value) {
+  std::vector<std::byte> bytes(sizeof(T));
+  std::memcpy(bytes.data(), &value, sizeof(T));
+  return bytes;
+}
 
 // Copies `length` bytes at `offset` into the data of `segments` out of
 // guest memory, or `bytes` into them at `offset`. EFAULT for a bad

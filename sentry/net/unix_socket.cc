@@ -43,44 +43,6 @@ bool is_flag_option(int name) {
   }
 }
 
-template <typename T>
-std::vector<std::byte> bytes_of(const T& value) {
-  std::vector<std::byte> bytes(sizeof(T));
-  std::memcpy(bytes.data(), &value, sizeof(T));
-  return bytes;
-}
-
-// sock_set_timeout: EINVAL for a short value, EDOM for microseconds out
-// of range; a negative time is a zero timeout and zero means none.
-Result<SocketTimeout> parse_timeout(std::span<const std::byte> value) {
-  struct timeval tv {};
-  if (value.size() < sizeof(tv)) {
-    return Errno{EINVAL};
-  }
-  std::memcpy(&tv, value.data(), sizeof(tv));
-  if (tv.tv_usec < 0 || tv.tv_usec >= 1'000'000) {
-    return Errno{EDOM};
-  }
-  if (tv.tv_sec < 0) {
-    return SocketTimeout{.duration = kernel::Duration{0}};
-  }
-  if (tv.tv_sec == 0 && tv.tv_usec == 0) {
-    return SocketTimeout{};
-  }
-  const auto duration = std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
-  return SocketTimeout{.duration = std::chrono::duration_cast<kernel::Duration>(duration)};
-}
-
-std::vector<std::byte> timeout_bytes(const SocketTimeout& timeout) {
-  struct timeval tv {};
-  if (timeout.duration) {
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(*timeout.duration);
-    tv.tv_sec = micros.count() / 1'000'000;
-    tv.tv_usec = micros.count() % 1'000'000;
-  }
-  return bytes_of(tv);
-}
-
 class UnixSocketFile final : public Socket {
  public:
   UnixSocketFile(vfs::VirtualDentry location, uint32_t flags, int type,
@@ -224,11 +186,11 @@ Result<void> UnixSocketFile::set_option(kernel::Task& task, int level, int name,
       return ok();
     case SO_RCVTIMEO:
     case kSoRcvtimeoNew:
-      endpoint_->receive_timeout = TRY(parse_timeout(value));
+      endpoint_->receive_timeout = TRY(parse_socket_timeout(value));
       return ok();
     case SO_SNDTIMEO:
     case kSoSndtimeoNew:
-      endpoint_->send_timeout = TRY(parse_timeout(value));
+      endpoint_->send_timeout = TRY(parse_socket_timeout(value));
       return ok();
     case SO_REUSEPORT:
       // Linux 6.x allows SO_REUSEPORT on inet sockets only.
@@ -265,46 +227,46 @@ Result<std::vector<std::byte>> UnixSocketFile::get_option(kernel::Task&, int lev
     return Errno{EOPNOTSUPP};
   }
   if (is_flag_option(name)) {
-    return bytes_of(flags_[name]);
+    return option_bytes(flags_[name]);
   }
   switch (name) {
     case SO_TYPE:
-      return bytes_of(type());
+      return option_bytes(type());
     case SO_DOMAIN:
-      return bytes_of(int{AF_UNIX});
+      return option_bytes(int{AF_UNIX});
     case SO_PROTOCOL:
-      return bytes_of(int{0});
+      return option_bytes(int{0});
     case SO_ACCEPTCONN:
-      return bytes_of(int{endpoint_->listening() ? 1 : 0});
+      return option_bytes(int{endpoint_->listening() ? 1 : 0});
     case SO_ERROR:
-      return bytes_of(endpoint_->take_error());
+      return option_bytes(endpoint_->take_error());
     case SO_SNDBUF:
-      return bytes_of(endpoint_->send_buffer_bytes);
+      return option_bytes(endpoint_->send_buffer_bytes);
     case SO_RCVBUF:
-      return bytes_of(endpoint_->receive_buffer_bytes);
+      return option_bytes(endpoint_->receive_buffer_bytes);
     case SO_PASSCRED:
-      return bytes_of(int{endpoint_->passcred ? 1 : 0});
+      return option_bytes(int{endpoint_->passcred ? 1 : 0});
     case SO_PEERCRED: {
       // An unconnected socket reports pid 0 and ids of -1.
       const ucred none{.pid = 0, .uid = static_cast<uid_t>(-1), .gid = static_cast<gid_t>(-1)};
-      return bytes_of(endpoint_->peer_credentials().value_or(none));
+      return option_bytes(endpoint_->peer_credentials().value_or(none));
     }
     case SO_RCVTIMEO:
     case kSoRcvtimeoNew:
-      return timeout_bytes(endpoint_->receive_timeout);
+      return socket_timeout_bytes(endpoint_->receive_timeout);
     case SO_SNDTIMEO:
     case kSoSndtimeoNew:
-      return timeout_bytes(endpoint_->send_timeout);
+      return socket_timeout_bytes(endpoint_->send_timeout);
     case SO_REUSEPORT:
-      return bytes_of(int{0});
+      return option_bytes(int{0});
     case SO_LINGER:
-      return bytes_of(linger_);
+      return option_bytes(linger_);
     case SO_PRIORITY:
-      return bytes_of(priority_);
+      return option_bytes(priority_);
     case SO_RCVLOWAT:
-      return bytes_of(endpoint_->receive_low_water);
+      return option_bytes(endpoint_->receive_low_water);
     case SO_SNDLOWAT:
-      return bytes_of(int{1});
+      return option_bytes(int{1});
     default:
       return Errno{ENOPROTOOPT};
   }
