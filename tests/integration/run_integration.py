@@ -416,6 +416,146 @@ def case_python_socketpair_echo(case):
         raise CaseFailed(f"the native run printed {native.stdout!r}, not the child's echo")
 
 
+# An asyncio TCP echo over 127.0.0.1: a server and a client in one
+# process, each on a loopback socket of the sandbox, ending with a
+# half-close.
+def case_python_tcp_echo(case):
+    script = (
+        "import asyncio\n"
+        "async def handle(reader, writer):\n"
+        "    while data := await reader.read(65536):\n"
+        "        writer.write(data.upper())\n"
+        "        await writer.drain()\n"
+        "    writer.close()\n"
+        "async def main():\n"
+        "    server = await asyncio.start_server(handle, '127.0.0.1', 0)\n"
+        "    port = server.sockets[0].getsockname()[1]\n"
+        "    reader, writer = await asyncio.open_connection('127.0.0.1', port)\n"
+        "    for word in [b'one', b'two', b'x' * 100000]:\n"
+        "        writer.write(word)\n"
+        "        await writer.drain()\n"
+        "        got = b''\n"
+        "        while len(got) < len(word):\n"
+        "            got += await reader.read(65536)\n"
+        "        print(len(got), got[:5])\n"
+        "    writer.write_eof()\n"
+        "    print(await reader.read(), 'at EOF')\n"
+        "    writer.close()\n"
+        "    await writer.wait_closed()\n"
+        "    server.close()\n"
+        "    await server.wait_closed()\n"
+        "asyncio.run(main())"
+    )
+    native, _ = expect_same_as_native(case, [PYTHON, "-c", script])
+    if not native.stdout.endswith(b"b'' at EOF\n"):
+        raise CaseFailed(f"the native run printed {native.stdout!r}, not the echo")
+
+
+# `python3 -m http.server` on 127.0.0.1 fetched by urllib, both inside one
+# sandbox. The shell picks a free port of the sandbox, starts the server,
+# lets the client retry until the server listens (at most 200 tries), and
+# kills the server by its pid.
+HTTP_SERVER_SCRIPT = """
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server --bind 127.0.0.1 --directory . "$port" >/dev/null 2>&1 &
+server=$!
+python3 -c '
+import sys, time, urllib.request
+for attempt in range(200):
+    try:
+        body = urllib.request.urlopen("http://127.0.0.1:%s/hello.txt" % sys.argv[1], timeout=10).read()
+        break
+    except ConnectionRefusedError:
+        time.sleep(0.05)
+else:
+    body = b"server never listened\\n"
+sys.stdout.write(body.decode())
+' "$port"
+kill "$server"
+wait "$server"
+echo "server ended: $?"
+"""
+
+
+def case_python_http_server(case):
+    case.write_file("hello.txt", b"hello over loopback\n", 0o644)
+    result = case.run_ward(["/bin/sh", "-c", HTTP_SERVER_SCRIPT])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"hello over loopback\nserver ended: 143\n")
+
+
+# busybox nc as a client of a Python server on 127.0.0.1 in the same
+# sandbox: the server answers one line upper-cased and closes.
+NC_SCRIPT = """
+python3 -c '
+import socket
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen(1)
+print(server.getsockname()[1], flush=True)
+connection, _ = server.accept()
+data = b""
+while not data.endswith(b"\\n"):
+    chunk = connection.recv(100)
+    if not chunk:
+        break
+    data += chunk
+connection.sendall(data.upper())
+connection.close()
+' >port.txt &
+server=$!
+tries=0
+while [ ! -s port.txt ] && [ "$tries" -lt 200 ]; do
+  sleep 0.05
+  tries=$((tries + 1))
+done
+echo "hello from nc" | %s nc 127.0.0.1 "$(cat port.txt)"
+wait "$server"
+echo "server ended: $?"
+"""
+
+
+def case_busybox_nc(case):
+    require_busybox()
+    result = case.run_ward(["/bin/sh", "-c", NC_SCRIPT % BUSYBOX])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"HELLO FROM NC\nserver ended: 0\n")
+
+
+# Destinations off loopback and raw sockets, under ward alone because a
+# native run would reach the real network: each fails with Linux's errno
+# for a sandbox whose only interface is lo, and is logged as a gap.
+OFF_LOOPBACK_SCRIPT = (
+    "import errno, socket\n"
+    "tcp = socket.socket()\n"
+    "try:\n"
+    "    tcp.connect(('10.0.0.1', 80))\n"
+    "except OSError as error:\n"
+    "    print('connect', errno.errorcode[error.errno])\n"
+    "udp = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
+    "try:\n"
+    "    udp.sendto(b'x', ('2001:db8::1', 53))\n"
+    "except OSError as error:\n"
+    "    print('sendto', errno.errorcode[error.errno])\n"
+    "try:\n"
+    "    socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)\n"
+    "except OSError as error:\n"
+    "    print('raw', errno.errorcode[error.errno])\n"
+)
+
+
+def case_inet_off_loopback(case):
+    result = case.run_ward_logged([PYTHON, "-c", OFF_LOOPBACK_SCRIPT])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"connect ENETUNREACH\nsendto ENETUNREACH\nraw EPERM\n")
+    for line in [
+        "[ward warning] [pid 1 tid 1 connect] unsupported: destination off loopback 10.0.0.1",
+        "[ward warning] [pid 1 tid 1 sendto] unsupported: destination off loopback 2001:db8::1",
+        "[ward warning] [pid 1 tid 1 socket] unsupported: AF_INET SOCK_RAW",
+    ]:
+        expect_stderr_line(result, line)
+
+
 # multiprocessing with a Pipe (a socketpair) and a Queue between two
 # processes.
 def case_python_multiprocessing(case):
