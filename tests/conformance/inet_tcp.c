@@ -8,6 +8,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/time.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -319,6 +322,113 @@ static void check_reset(void) {
   close(server);
 }
 
+static int sigpipe_count;
+
+static void count_sigpipe(int signal) {
+  (void)signal;
+  sigpipe_count++;
+}
+
+static void check_signals_and_timeouts(void) {
+  int server = make_listener(4);
+  int client = socket(AF_INET, SOCK_STREAM, 0);
+  connect_loopback(client, port_of(server));
+  int connection = accept(server, NULL, NULL);
+
+  signal(SIGPIPE, count_sigpipe);
+  shutdown(client, SHUT_WR);
+  SHOW("send after SHUT_WR without MSG_NOSIGNAL", send(client, "x", 1, 0));
+  show_value("  SIGPIPE count", sigpipe_count);
+  signal(SIGPIPE, SIG_DFL);
+
+  struct timeval timeout = {.tv_sec = 0, .tv_usec = 100000};
+  SHOW("set SO_RCVTIMEO", setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)));
+  struct timeval read_back;
+  socklen_t length = sizeof(read_back);
+  getsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &read_back, &length);
+  show_value("  tv_usec", read_back.tv_usec);
+  int reader = socket(AF_INET, SOCK_STREAM, 0);
+  connect_loopback(reader, port_of(server));
+  int reader_peer = accept(server, NULL, NULL);
+  setsockopt(reader, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  char buffer[8];
+  SHOW("recv with SO_RCVTIMEO", recv(reader, buffer, sizeof(buffer), 0));
+  struct timeval bad = {.tv_sec = 0, .tv_usec = 1000000};
+  SHOW("SO_RCVTIMEO usec out of range", setsockopt(reader, SOL_SOCKET, SO_RCVTIMEO, &bad, sizeof(bad)));
+
+  // epoll sees the peer's half-close as EPOLLIN | EPOLLRDHUP.
+  int epoll = epoll_create1(0);
+  struct epoll_event event = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET};
+  SHOW("epoll_ctl ADD", epoll_ctl(epoll, EPOLL_CTL_ADD, reader, &event));
+  struct epoll_event ready;
+  SHOW("epoll_wait writable", epoll_wait(epoll, &ready, 1, 1000));
+  show_hex("  events", ready.events);
+  shutdown(reader_peer, SHUT_WR);
+  SHOW("epoll_wait after peer SHUT_WR", epoll_wait(epoll, &ready, 1, 1000));
+  show_hex("  events", ready.events);
+  close(epoll);
+
+  // SO_LINGER with a zero timeout closes with a RST, unread data or not.
+  struct linger linger = {.l_onoff = 1, .l_linger = 0};
+  SHOW("set SO_LINGER", setsockopt(reader_peer, SOL_SOCKET, SO_LINGER, &linger, sizeof(linger)));
+  struct linger linger_back;
+  length = sizeof(linger_back);
+  getsockopt(reader_peer, SOL_SOCKET, SO_LINGER, &linger_back, &length);
+  show_value("  l_onoff", linger_back.l_onoff);
+  int lingering = socket(AF_INET, SOCK_STREAM, 0);
+  connect_loopback(lingering, port_of(server));
+  int lingering_peer = accept(server, NULL, NULL);
+  setsockopt(lingering_peer, SOL_SOCKET, SO_LINGER, &linger, sizeof(linger));
+  close(lingering_peer);
+  wait_for(lingering, POLLIN);
+  SHOW("recv after an abortive close", recv(lingering, buffer, sizeof(buffer), 0));
+  close(lingering);
+  close(reader_peer);
+  close(reader);
+  close(connection);
+  close(client);
+  close(server);
+}
+
+// A writer fills the bounded buffers until EAGAIN, is not writable, and
+// becomes writable once the reader drains everything.
+static void check_backpressure(void) {
+  int server = make_listener(4);
+  int client = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  connect_loopback(client, port_of(server));
+  wait_for(client, POLLOUT);
+  int connection = accept(server, NULL, NULL);
+  static char chunk[65536];
+  long sent = 0;
+  int last_error = 0;
+  for (int i = 0; i < 1024; i++) {
+    ssize_t result = send(client, chunk, sizeof(chunk), 0);
+    if (result < 0) {
+      last_error = errno;
+      break;
+    }
+    sent += result;
+  }
+  printf("fill stopped with: %s\n", errno_name(last_error));
+  EXPECT("  buffers are bounded", last_error == EAGAIN && sent < 64L * 1024 * 1024);
+  struct pollfd entry = {.fd = client, .events = POLLOUT};
+  poll(&entry, 1, 0);
+  show_hex("  revents when full", entry.revents);
+  long received = 0;
+  while (received < sent) {
+    ssize_t result = recv(connection, chunk, sizeof(chunk), 0);
+    if (result <= 0) {
+      break;
+    }
+    received += result;
+  }
+  EXPECT("reader got every byte", received == sent);
+  show_hex("writer revents after the drain", wait_for(client, POLLOUT));
+  close(connection);
+  close(client);
+  close(server);
+}
+
 static void check_bad_inputs(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in address = loopback(0);
@@ -373,6 +483,8 @@ int main(void) {
   check_address_in_use();
   check_nonblocking_connect();
   check_reset();
+  check_signals_and_timeouts();
+  check_backpressure();
   check_bad_inputs();
   return finish_checks();
 }

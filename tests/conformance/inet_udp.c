@@ -83,6 +83,35 @@ int main(void) {
   wait_for(receiver, POLLIN);
   SHOW("recv", recv(receiver, buffer, sizeof(buffer), 0));
 
+  // sendmmsg and recvmmsg move several datagrams with their addresses.
+  struct iovec parts[2] = {{.iov_base = "first", .iov_len = 5}, {.iov_base = "second", .iov_len = 6}};
+  struct mmsghdr outgoing[2];
+  memset(outgoing, 0, sizeof(outgoing));
+  for (int i = 0; i < 2; i++) {
+    outgoing[i].msg_hdr.msg_name = &address;
+    outgoing[i].msg_hdr.msg_namelen = sizeof(address);
+    outgoing[i].msg_hdr.msg_iov = &parts[i];
+    outgoing[i].msg_hdr.msg_iovlen = 1;
+  }
+  SHOW("sendmmsg", sendmmsg(sender, outgoing, 2, 0));
+  show_value("  second length", outgoing[1].msg_len);
+  wait_for(receiver, POLLIN);
+  char first[16];
+  char second[16];
+  struct iovec in_parts[2] = {{.iov_base = first, .iov_len = sizeof(first)}, {.iov_base = second, .iov_len = sizeof(second)}};
+  struct sockaddr_in sources[2];
+  struct mmsghdr incoming[2];
+  memset(incoming, 0, sizeof(incoming));
+  for (int i = 0; i < 2; i++) {
+    incoming[i].msg_hdr.msg_name = &sources[i];
+    incoming[i].msg_hdr.msg_namelen = sizeof(sources[i]);
+    incoming[i].msg_hdr.msg_iov = &in_parts[i];
+    incoming[i].msg_hdr.msg_iovlen = 1;
+  }
+  SHOW("recvmmsg", recvmmsg(receiver, incoming, 2, MSG_DONTWAIT, NULL));
+  show_value("  lengths", incoming[0].msg_len * 100 + incoming[1].msg_len);
+  EXPECT("  second from the sender", sources[1].sin_port == sender_name.sin_port);
+
   // connect sets the default destination and fixes the source address.
   SHOW("connect", connect(sender, (struct sockaddr*)&address, sizeof(address)));
   sender_name = name_of(sender);
