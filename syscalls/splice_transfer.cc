@@ -9,6 +9,7 @@
 
 #include "sentry/kernel/signal_send.h"
 #include "sentry/kernel/task.h"
+#include "sentry/net/socket.h"
 #include "sentry/vfs/blocking.h"
 #include "sentry/vfs/task_io.h"
 #include "syscalls/gaps.h"
@@ -23,6 +24,33 @@ Result<size_t> progress_or(size_t done_bytes, Errno error) {
     return done_bytes;
   }
   return error;
+}
+
+// Reads from `source` into `buffer`: a socket receives without waiting,
+// since the caller waits for POLLIN, and other files read at `position`.
+Result<size_t> read_source(kernel::Task& task, vfs::FileDescription& source,
+                           std::span<std::byte> buffer, std::optional<int64_t> position) {
+  if (net::Socket* socket = net::as_socket(source)) {
+    const net::ReceiveResult result =
+        TRY(socket->receive(task, net::SocketBuffer::of_sentry_memory(buffer), MSG_DONTWAIT));
+    return result.length;
+  }
+  return source.read(buffer, position);
+}
+
+// Writes `data` to `destination`, a file at `position`. A socket sends
+// without waiting, because the caller waits for POLLOUT, and its EPIPE
+// raises SIGPIPE as in Linux's splice_to_socket.
+Result<size_t> write_destination(kernel::Task& task, vfs::FileDescription& destination,
+                                 std::span<const std::byte> data,
+                                 std::optional<int64_t> position) {
+  if (net::Socket* socket = net::as_socket(destination)) {
+    net::SendRequest request;
+    request.data = net::SocketBuffer::of_sentry_data(data);
+    request.flags = MSG_DONTWAIT;
+    return socket->send(task, request);
+  }
+  return destination.write(data, position);
 }
 
 // Whether a stream source has data or an end to report, so that a read
@@ -43,7 +71,7 @@ Result<void> write_all(kernel::Task& task, vfs::FileDescription& destination,
     if (position) {
       at = *position + static_cast<int64_t>(written);
     }
-    auto wrote = destination.write(data.subspan(written), at);
+    auto wrote = write_destination(task, destination, data.subspan(written), at);
     if (!wrote.ok()) {
       return wrote.error();
     }
@@ -64,12 +92,10 @@ Result<void> write_all(kernel::Task& task, vfs::FileDescription& destination,
 
 Result<void> check_splice_source(kernel::Task& task, vfs::FileDescription& file) {
   const mode_t type = file.inode().type();
-  if (S_ISREG(type) || S_ISCHR(type) || S_ISBLK(type)) {
+  if (S_ISREG(type) || S_ISCHR(type) || S_ISBLK(type) || net::as_socket(file) != nullptr) {
     return ok();
   }
   if (S_ISSOCK(type)) {
-    // NOTE: sockets move data only to and from guest memory, so a socket
-    // cannot be spliced from yet.
     task.log(spdlog::level::warn, "splicing from a socket is not supported");
     record_gap(task, "a socket as the source");
   }
@@ -78,7 +104,7 @@ Result<void> check_splice_source(kernel::Task& task, vfs::FileDescription& file)
 
 Result<void> check_splice_destination(kernel::Task& task, vfs::FileDescription& file) {
   const mode_t type = file.inode().type();
-  if (S_ISREG(type) || S_ISCHR(type) || S_ISBLK(type)) {
+  if (S_ISREG(type) || S_ISCHR(type) || S_ISBLK(type) || net::as_socket(file) != nullptr) {
     return ok();
   }
   if (S_ISSOCK(type)) {
@@ -149,7 +175,7 @@ Result<size_t> splice_file_to_pipe(kernel::Task& task, vfs::FileDescription& sou
       want = std::min(want, vfs::kPipePageBytes - page_offset);
     }
     const std::span<std::byte> piece(page.data(), want);
-    auto got = source.read(piece, source.stream() ? std::nullopt : position);
+    auto got = read_source(task, source, piece, source.stream() ? std::nullopt : position);
     if (!got.ok()) {
       if (got.error().value == EAGAIN && done > 0) {
         break;
@@ -191,7 +217,8 @@ Result<size_t> splice_pipe_to_file(kernel::Task& task, PipeEndRef source,
       if (peeked == 0) {
         return size_t{0};
       }
-      const size_t wrote = TRY(destination.write(std::span(buffer.data(), peeked), position));
+      const size_t wrote =
+          TRY(write_destination(task, destination, std::span(buffer.data(), peeked), position));
       source.pipe.consume(wrote);
       return wrote;
     };

@@ -33,8 +33,9 @@ struct PipeEndRef {
 };
 
 // Whether Linux can splice from `file` into a pipe (its file has a
-// splice_read): regular files and character devices here. EINVAL
-// otherwise, and a recorded gap for a socket, which Linux allows.
+// splice_read): regular files, devices and ward's sockets here. EINVAL
+// otherwise, and a recorded gap for another socket inode, which Linux
+// allows.
 Result<void> check_splice_source(kernel::Task& task, vfs::FileDescription& file);
 
 // The same for splicing from a pipe into `file` (splice_write).

@@ -80,7 +80,7 @@ class InetStack {
   // Binds `endpoint` at its local address to `port`, or to a free
   // ephemeral port for 0, and returns the port. EADDRINUSE when the port is
   // taken, EADDRNOTAVAIL when no ephemeral port is free. `exclusive` picks
-  // an ephemeral port nobody else uses, as connect's autobind does.
+  // an ephemeral port no other socket uses, as connect's autobind does.
   Result<uint16_t> bind(const std::shared_ptr<InetEndpoint>& endpoint, uint16_t port,
                         bool exclusive = false);
 
@@ -114,7 +114,7 @@ class InetStack {
 
 // The TCP state an endpoint is in, as far as a loopback connection that
 // completes at once needs: Linux's CLOSE, LISTEN and ESTABLISHED, with
-// CLOSE_WAIT, FIN_WAIT2 and the rest told apart by the shutdown bits.
+// CLOSE_WAIT and FIN_WAIT2 distinguished by which FINs were exchanged.
 enum class TcpState { kClosed, kListening, kConnected };
 
 // Linux's sock->state: whether connect(2) is done, which a second connect
@@ -193,7 +193,7 @@ class InetEndpoint : public std::enable_shared_from_this<InetEndpoint> {
 
   // Data (inet_tcp.cc for TCP, inet_udp.cc for UDP).
   Result<size_t> send(kernel::Task& task, SendRequest& request, bool nonblocking);
-  Result<ReceiveResult> receive(kernel::Task& task, std::span<const vfs::GuestSegment> data,
+  Result<ReceiveResult> receive(kernel::Task& task, const SocketBuffer& data,
                                 int flags, bool nonblocking);
   // SIOCINQ: EINVAL on a listener.
   Result<int> input_bytes() const;
@@ -239,11 +239,11 @@ class InetEndpoint : public std::enable_shared_from_this<InetEndpoint> {
   size_t stream_capacity() const;
   Result<size_t> send_stream(kernel::Task& task, SendRequest& request, bool nonblocking);
   Result<ReceiveResult> receive_stream(kernel::Task& task,
-                                       std::span<const vfs::GuestSegment> data, int flags,
+                                       const SocketBuffer& data, int flags,
                                        bool nonblocking);
   // Copies `length` queued bytes from `offset` into the guest, and
   // removes them unless `peek`.
-  Result<void> copy_stream_bytes(kernel::Task& task, std::span<const vfs::GuestSegment> data,
+  Result<void> copy_stream_bytes(kernel::Task& task, const SocketBuffer& data,
                                  size_t data_offset, size_t queue_offset, size_t length,
                                  bool discard, bool peek);
 
@@ -252,7 +252,7 @@ class InetEndpoint : public std::enable_shared_from_this<InetEndpoint> {
   void disconnect_datagram();
   Result<size_t> send_datagram(kernel::Task& task, SendRequest& request, bool nonblocking);
   Result<ReceiveResult> receive_datagram(kernel::Task& task,
-                                         std::span<const vfs::GuestSegment> data, int flags,
+                                         const SocketBuffer& data, int flags,
                                          bool nonblocking);
   void deliver(Datagram datagram);
 

@@ -167,7 +167,7 @@ class InetSocketFile final : public Socket {
     return endpoint_->send(task, request, dont_wait);
   }
 
-  Result<ReceiveResult> receive(kernel::Task& task, std::span<const vfs::GuestSegment> data,
+  Result<ReceiveResult> receive(kernel::Task& task, const SocketBuffer& data,
                                 int flags) override {
     const bool dont_wait = nonblocking() || (flags & MSG_DONTWAIT) != 0;
     return endpoint_->receive(task, data, flags, dont_wait);
@@ -228,7 +228,7 @@ bool InetSocketFile::supports_option(int level, int name) const {
           return is_socket_flag(name);
       }
     case IPPROTO_TCP:
-      // Linux answers ENOPROTOOPT for TCP options on a UDP socket.
+      // Linux returns ENOPROTOOPT for TCP options on a UDP socket.
       return type() != SOCK_STREAM || is_tcp_option(name);
     case IPPROTO_IP:
       return name == IP_TOS || name == IP_TTL;
@@ -239,7 +239,7 @@ bool InetSocketFile::supports_option(int level, int name) const {
       // UDP_CORK, UDP_SEGMENT and UDP_GRO are missing.
       return type() == SOCK_STREAM;
     default:
-      return true;  // Linux answers ENOPROTOOPT for other levels
+      return true;  // Linux returns ENOPROTOOPT for other levels
   }
 }
 
@@ -521,9 +521,9 @@ Result<std::vector<std::byte>> InetSocketFile::get_tcp_option(int name) {
 }
 
 std::vector<std::byte> InetSocketFile::tcp_info() const {
-  // Fields a loopback connection can report truly; the counters of
-  // retransmission, RTT and congestion stay zero, which Linux also
-  // reports for a connection that has not measured them.
+  // Only fields a loopback connection can report truly are set. The
+  // retransmission, RTT and congestion counters stay zero, as Linux
+  // reports them for a connection that has not measured them yet.
   struct tcp_info info {};
   info.tcpi_state = static_cast<uint8_t>(endpoint_->tcp_state_number());
   if (endpoint_->listening()) {
@@ -576,8 +576,8 @@ Result<vfs::FileRef> make_inet_socket(kernel::Task& task, int family, int type, 
       }
       break;
     case SOCK_RAW:
-      // NOTE: a caller with CAP_NET_RAW gets a raw socket from Linux; ward
-      // has none, and answers as Linux does for a caller without it.
+      // NOTE: a caller with CAP_NET_RAW gets a raw socket from Linux. ward
+      // has none, so it returns what Linux returns to a caller without it.
       record_socket_gap(task, family_name + " SOCK_RAW");
       return Errno{EPERM};
     default:

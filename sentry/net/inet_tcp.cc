@@ -73,7 +73,7 @@ void InetEndpoint::release() {
   std::deque<std::shared_ptr<InetEndpoint>> pending = std::move(pending_);
   pending_.clear();
   for (const auto& connection : pending) {
-    // A listener that closes resets the connections nobody accepted.
+    // A listener that closes resets the connections not yet accepted.
     connection->drop_connection(/*send_reset=*/true);
     connection->release();
   }
@@ -196,8 +196,8 @@ Result<void> InetEndpoint::connect(kernel::Task& task, const SocketAddress& addr
       listener = stack->find_listener(destination);
     }
     if (!listener || (listener->shutdown_ & kInetReceiveShutdown) != 0) {
-      // A RST answers the SYN. A non-blocking connect learns of it later,
-      // through SO_ERROR and a second connect.
+      // With nothing listening, a RST replies to the SYN. A non-blocking
+      // connect learns of it later, through SO_ERROR and a second connect.
       release_unless_bound();
       if (nonblocking) {
         error_ = ECONNREFUSED;
@@ -208,8 +208,8 @@ Result<void> InetEndpoint::connect(kernel::Task& task, const SocketAddress& addr
       }
       return Errno{ECONNREFUSED};
     }
-    // Linux's accept queue is full once it holds more than the backlog;
-    // the SYN is dropped and retried until there is room.
+    // Linux's accept queue is full once it contains more than the backlog,
+    // so the SYN is dropped and retried until there is room.
     // NOTE: a non-blocking connect to a full queue is let in at once, where
     // Linux would complete it only after an accept.
     if (listener->pending_.size() <= listener->backlog_ || nonblocking) {
@@ -400,7 +400,7 @@ Result<size_t> InetEndpoint::send(kernel::Task& task, SendRequest& request, bool
 }
 
 Result<ReceiveResult> InetEndpoint::receive(kernel::Task& task,
-                                            std::span<const vfs::GuestSegment> data, int flags,
+                                            const SocketBuffer& data, int flags,
                                             bool nonblocking) {
   if ((flags & MSG_ERRQUEUE) != 0) {
     return Errno{EAGAIN};  // the error queue is always empty
@@ -483,7 +483,7 @@ Result<size_t> InetEndpoint::send_stream(kernel::Task& task, SendRequest& reques
 }
 
 Result<void> InetEndpoint::copy_stream_bytes(kernel::Task& task,
-                                             std::span<const vfs::GuestSegment> data,
+                                             const SocketBuffer& data,
                                              size_t data_offset, size_t queue_offset,
                                              size_t length, bool discard, bool peek) {
   size_t skip = front_consumed_ + queue_offset;
@@ -525,7 +525,7 @@ Result<void> InetEndpoint::copy_stream_bytes(kernel::Task& task,
 }
 
 Result<ReceiveResult> InetEndpoint::receive_stream(kernel::Task& task,
-                                                   std::span<const vfs::GuestSegment> data,
+                                                   const SocketBuffer& data,
                                                    int flags, bool nonblocking) {
   if (state_ == TcpState::kListening) {
     return Errno{ENOTCONN};

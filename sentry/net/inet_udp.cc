@@ -1,6 +1,6 @@
 // Loopback UDP: connect for a default destination, sendto and recvfrom
 // between endpoints, autobind on the first send, MSG_TRUNC, and the
-// ECONNREFUSED a connected socket learns from a datagram nobody took,
+// ECONNREFUSED a connected socket learns from a datagram no socket took,
 // after Linux's udp.c, udpv6.c and datagram.c.
 #include <netinet/in.h>
 #include <poll.h>
@@ -71,7 +71,7 @@ void InetEndpoint::disconnect_datagram() {
 
 Result<size_t> InetEndpoint::send_datagram(kernel::Task& task, SendRequest& request,
                                            bool nonblocking) {
-  (void)nonblocking;  // a loopback send never waits for buffer space
+  (void)nonblocking;  // delivery or a drop is immediate, so a send never waits
   if ((request.flags & MSG_OOB) != 0) {
     return Errno{EOPNOTSUPP};
   }
@@ -118,7 +118,7 @@ Result<size_t> InetEndpoint::send_datagram(kernel::Task& task, SendRequest& requ
     receiver = stack->find_datagram_receiver(destination, datagram.source);
   }
   if (!receiver) {
-    // The ICMP port-unreachable that answers reaches a socket connected to
+    // The ICMP port-unreachable sent back reaches a socket connected to
     // that destination as ECONNREFUSED on its next call.
     if (remote_ && *remote_ == destination) {
       error_ = ECONNREFUSED;
@@ -142,7 +142,7 @@ void InetEndpoint::deliver(Datagram datagram) {
 }
 
 Result<ReceiveResult> InetEndpoint::receive_datagram(kernel::Task& task,
-                                                     std::span<const vfs::GuestSegment> data,
+                                                     const SocketBuffer& data,
                                                      int flags, bool nonblocking) {
   if ((flags & MSG_OOB) != 0) {
     return Errno{EOPNOTSUPP};

@@ -133,20 +133,34 @@ Result<void> for_each_piece(std::span<const vfs::GuestSegment> segments, size_t 
   return ok();
 }
 
-Result<std::vector<std::byte>> copy_from_segments(kernel::Task& task,
-                                                  std::span<const vfs::GuestSegment> segments,
+size_t segments_length(const SocketBuffer& segments) {
+  if (segments.in_sentry()) {
+    return segments.sentry_data().size();
+  }
+  return segments_length(segments.segments());
+}
+
+Result<std::vector<std::byte>> copy_from_segments(kernel::Task& task, const SocketBuffer& segments,
                                                   size_t offset, size_t length) {
+  if (segments.in_sentry()) {
+    const std::span<const std::byte> data = segments.sentry_data().subspan(offset, length);
+    return std::vector<std::byte>(data.begin(), data.end());
+  }
   std::vector<std::byte> bytes(length);
-  TRY(for_each_piece(segments, offset, length,
+  TRY(for_each_piece(segments.segments(), offset, length,
                      [&](GuestAddr address, size_t at, size_t piece) -> Result<void> {
                        return task.copy_in(address, std::span(bytes.data() + at, piece));
                      }));
   return bytes;
 }
 
-Result<void> copy_to_segments(kernel::Task& task, std::span<const vfs::GuestSegment> segments,
-                              size_t offset, std::span<const std::byte> bytes) {
-  return for_each_piece(segments, offset, bytes.size(),
+Result<void> copy_to_segments(kernel::Task& task, const SocketBuffer& segments, size_t offset,
+                              std::span<const std::byte> bytes) {
+  if (segments.in_sentry()) {
+    std::copy(bytes.begin(), bytes.end(), segments.sentry_bytes().subspan(offset).begin());
+    return ok();
+  }
+  return for_each_piece(segments.segments(), offset, bytes.size(),
                         [&](GuestAddr address, size_t at, size_t piece) -> Result<void> {
                           return task.copy_out(address, bytes.subspan(at, piece));
                         });

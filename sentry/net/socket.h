@@ -42,9 +42,49 @@ inline constexpr int kSomaxconn = 4096;
 // Linux's SCM_MAX_FD: the most descriptors one SCM_RIGHTS message carries.
 inline constexpr size_t kMaxRightsPerMessage = 253;
 
+// The memory a send reads or a receive fills: the segments of a guest
+// iovec, or, for splice and sendfile, a buffer of the sentry.
+class SocketBuffer {
+ public:
+  SocketBuffer() = default;
+  SocketBuffer(std::span<const vfs::GuestSegment> segments) : segments_(segments) {}
+  SocketBuffer(const std::vector<vfs::GuestSegment>& segments) : segments_(segments) {}
+
+  // A sentry buffer that a receive fills.
+  static SocketBuffer of_sentry_memory(std::span<std::byte> bytes) {
+    SocketBuffer buffer;
+    buffer.sentry_bytes_ = bytes.data();
+    buffer.sentry_length_ = bytes.size();
+    buffer.sentry_memory_ = true;
+    return buffer;
+  }
+  // A sentry buffer that a send reads; a receive must not be given one.
+  static SocketBuffer of_sentry_data(std::span<const std::byte> bytes) {
+    SocketBuffer buffer;
+    buffer.sentry_data_ = bytes.data();
+    buffer.sentry_length_ = bytes.size();
+    buffer.sentry_memory_ = true;
+    return buffer;
+  }
+
+  bool in_sentry() const { return sentry_memory_; }
+  std::span<const vfs::GuestSegment> segments() const { return segments_; }
+  std::span<const std::byte> sentry_data() const {
+    return {sentry_data_ != nullptr ? sentry_data_ : sentry_bytes_, sentry_length_};
+  }
+  std::span<std::byte> sentry_bytes() const { return {sentry_bytes_, sentry_length_}; }
+
+ private:
+  std::span<const vfs::GuestSegment> segments_;
+  std::byte* sentry_bytes_ = nullptr;
+  const std::byte* sentry_data_ = nullptr;
+  size_t sentry_length_ = 0;
+  bool sentry_memory_ = false;
+};
+
 // The data, address and ancillary data of one send.
 struct SendRequest {
-  std::span<const vfs::GuestSegment> data;
+  SocketBuffer data;
   std::optional<SocketAddress> address;  // sendto's address or msg_name
   std::vector<vfs::FileRef> rights;      // SCM_RIGHTS
   std::optional<ucred> credentials;      // SCM_CREDENTIALS, already checked
@@ -91,7 +131,7 @@ class Socket : public vfs::FileDescription {
   // Receives into `data` with the MSG_* `flags`, waiting unless
   // MSG_DONTWAIT or O_NONBLOCK is set and at most SO_RCVTIMEO.
   virtual Result<ReceiveResult> receive(kernel::Task& task,
-                                        std::span<const vfs::GuestSegment> data, int flags) = 0;
+                                        const SocketBuffer& data, int flags) = 0;
 
   // setsockopt(2) and getsockopt(2) once the option value is copied in, or
   // before it is copied out: get_option returns the whole value, which the
@@ -100,7 +140,7 @@ class Socket : public vfs::FileDescription {
   // ENOPROTOOPT and a compatibility gap.
   virtual bool supports_option(int level, int name) const = 0;
   // Whether options of `level` reach this socket at all. Linux's AF_UNIX
-  // sockets take SOL_SOCKET only and answer EOPNOTSUPP for other levels
+  // sockets take SOL_SOCKET only and return EOPNOTSUPP for other levels
   // before they read the value.
   virtual bool takes_option_level(int level) const { return level == SOL_SOCKET; }
   virtual Result<void> set_option(kernel::Task& task, int level, int name,
@@ -145,17 +185,18 @@ std::vector<std::byte> option_bytes(const T& value) {
   return bytes;
 }
 
-// Copies `length` bytes at `offset` into the data of `segments` out of
-// guest memory, or `bytes` into them at `offset`. EFAULT for a bad
-// buffer.
+// Copies `length` bytes at `offset` of `segments` out of guest (or
+// sentry) memory, or `bytes` into them at `offset`. EFAULT for a bad
+// guest buffer.
 Result<std::vector<std::byte>> copy_from_segments(kernel::Task& task,
-                                                  std::span<const vfs::GuestSegment> segments,
-                                                  size_t offset, size_t length);
-Result<void> copy_to_segments(kernel::Task& task, std::span<const vfs::GuestSegment> segments,
-                              size_t offset, std::span<const std::byte> bytes);
+                                                  const SocketBuffer& segments, size_t offset,
+                                                  size_t length);
+Result<void> copy_to_segments(kernel::Task& task, const SocketBuffer& segments, size_t offset,
+                              std::span<const std::byte> bytes);
 
 // The total length of `segments`.
 size_t segments_length(std::span<const vfs::GuestSegment> segments);
+size_t segments_length(const SocketBuffer& segments);
 
 // Parks `task` until one of `queues` is notified with `events` (POLLERR
 // and POLLHUP always wake it), or `deadline` passes: EAGAIN then. A

@@ -157,7 +157,7 @@ class UnixEndpoint : public std::enable_shared_from_this<UnixEndpoint> {
 
   // Data (unix_io.cc).
   Result<size_t> send(kernel::Task& task, SendRequest& request, bool nonblocking);
-  Result<ReceiveResult> receive(kernel::Task& task, std::span<const vfs::GuestSegment> data,
+  Result<ReceiveResult> receive(kernel::Task& task, const SocketBuffer& data,
                                 int flags, bool nonblocking);
   // SIOCINQ: EINVAL on a listener.
   Result<int> input_bytes() const;
@@ -194,10 +194,10 @@ class UnixEndpoint : public std::enable_shared_from_this<UnixEndpoint> {
   Result<size_t> send_stream(kernel::Task& task, SendRequest& request, bool nonblocking);
   Result<size_t> send_datagram(kernel::Task& task, SendRequest& request, bool nonblocking);
   Result<ReceiveResult> receive_stream(kernel::Task& task,
-                                       std::span<const vfs::GuestSegment> data, int flags,
+                                       const SocketBuffer& data, int flags,
                                        bool nonblocking);
   Result<ReceiveResult> receive_datagram(kernel::Task& task,
-                                         std::span<const vfs::GuestSegment> data, int flags,
+                                         const SocketBuffer& data, int flags,
                                          bool nonblocking);
   // Whether a message to `receiver` should carry the sender's credentials
   // (maybe_add_creds).

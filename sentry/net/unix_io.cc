@@ -235,7 +235,7 @@ Result<size_t> UnixEndpoint::send_datagram(kernel::Task& task, SendRequest& requ
 }
 
 Result<ReceiveResult> UnixEndpoint::receive(kernel::Task& task,
-                                            std::span<const vfs::GuestSegment> data, int flags,
+                                            const SocketBuffer& data, int flags,
                                             bool nonblocking) {
   if ((flags & MSG_OOB) != 0) {
     return Errno{EOPNOTSUPP};
@@ -250,7 +250,7 @@ Result<ReceiveResult> UnixEndpoint::receive(kernel::Task& task,
 }
 
 Result<ReceiveResult> UnixEndpoint::receive_stream(kernel::Task& task,
-                                                   std::span<const vfs::GuestSegment> data,
+                                                   const SocketBuffer& data,
                                                    int flags, bool nonblocking) {
   if (state_ != UnixState::kConnected) {
     return Errno{EINVAL};
@@ -374,7 +374,7 @@ Result<ReceiveResult> UnixEndpoint::receive_stream(kernel::Task& task,
 }
 
 Result<ReceiveResult> UnixEndpoint::receive_datagram(kernel::Task& task,
-                                                     std::span<const vfs::GuestSegment> data,
+                                                     const SocketBuffer& data,
                                                      int flags, bool nonblocking) {
   const auto deadline = receive_timeout.deadline();
   const std::array<kernel::WaitQueue*, 1> own_queue{&queue_};

@@ -102,7 +102,7 @@ class UnixSocketFile final : public Socket {
     return endpoint_->send(task, request, dont_wait);
   }
 
-  Result<ReceiveResult> receive(kernel::Task& task, std::span<const vfs::GuestSegment> data,
+  Result<ReceiveResult> receive(kernel::Task& task, const SocketBuffer& data,
                                 int flags) override {
     const bool dont_wait = nonblocking() || (flags & MSG_DONTWAIT) != 0;
     return endpoint_->receive(task, data, flags, dont_wait);
