@@ -71,10 +71,37 @@ constexpr int kMsgWaitforone = 0x10000;
 
 constexpr size_t cmsg_align(size_t length) { return (length + 7) & ~size_t{7}; }
 
+// Checks one control message of an inet send, as ip_cmsg_send and
+// __sock_cmsg_send do: SCM_RIGHTS and SCM_CREDENTIALS are ignored, other
+// SOL_SOCKET types but SO_MARK, SO_TIMESTAMPING and SCM_TXTIME are EINVAL.
+Result<void> check_inet_control(kernel::Task& task, const GuestCmsghdr& header) {
+  if (header.level == SOL_SOCKET) {
+    switch (header.type) {
+      case SCM_RIGHTS:
+      case SCM_CREDENTIALS:
+        return ok();
+      case SO_MARK:
+      case SO_TIMESTAMPING_OLD:
+      case SCM_TXTIME:
+        break;
+      default:
+        return Errno{EINVAL};
+    }
+  }
+  // NOTE: the remaining ancillary data (SO_MARK, IP_PKTINFO, IP_TOS,
+  // IPV6_HOPLIMIT...) shapes packet headers, routing or the source
+  // address, which a loopback send through the sentry does not have, so
+  // it is skipped.
+  record_gap(task, "sendmsg ancillary data of level " + std::to_string(header.level) + " type " +
+                       std::to_string(header.type));
+  return ok();
+}
+
 // Parses the control buffer of a send, as __scm_send does: EINVAL for a
 // malformed header, an unknown SOL_SOCKET type or more than SCM_MAX_FD
 // descriptors; EBADF for a closed descriptor; EPERM and ESRCH for
-// credentials the sender may not claim. Other levels are skipped.
+// credentials the sender may not claim. Other levels are skipped. An
+// inet socket's messages go through check_inet_control instead.
 Result<void> parse_control(kernel::Task& task, net::Socket& socket,
                            std::span<const std::byte> control, net::SendRequest& request) {
   size_t offset = 0;
@@ -87,7 +114,9 @@ Result<void> parse_control(kernel::Task& task, net::Socket& socket,
     const std::span<const std::byte> payload =
         control.subspan(offset + kCmsgHeaderBytes, header.length - kCmsgHeaderBytes);
 
-    if (header.level == SOL_SOCKET) {
+    if (socket.family() == AF_INET || socket.family() == AF_INET6) {
+      TRY(check_inet_control(task, header));
+    } else if (header.level == SOL_SOCKET) {
       switch (header.type) {
         case SCM_RIGHTS: {
           if (socket.family() != AF_UNIX) {
