@@ -453,22 +453,22 @@ def case_python_tcp_echo(case):
 
 # `python3 -m http.server` on 127.0.0.1 fetched by urllib, both inside one
 # sandbox. The shell picks a free port of the sandbox, starts the server,
-# lets the client retry until the server listens (at most 200 tries), and
-# kills the server by its pid.
+# lets the client retry until the server listens (for at most 40 s, since
+# a loaded machine starts Python slowly), and kills the server by its pid.
 HTTP_SERVER_SCRIPT = """
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 python3 -m http.server --bind 127.0.0.1 --directory . "$port" >/dev/null 2>&1 &
 server=$!
 python3 -c '
 import sys, time, urllib.request
-for attempt in range(200):
+deadline = time.monotonic() + 40
+body = b"server never listened\\n"
+while time.monotonic() < deadline:
     try:
         body = urllib.request.urlopen("http://127.0.0.1:%s/hello.txt" % sys.argv[1], timeout=10).read()
         break
     except ConnectionRefusedError:
         time.sleep(0.05)
-else:
-    body = b"server never listened\\n"
 sys.stdout.write(body.decode())
 ' "$port"
 kill "$server"
@@ -479,13 +479,14 @@ echo "server ended: $?"
 
 def case_python_http_server(case):
     case.write_file("hello.txt", b"hello over loopback\n", 0o644)
-    result = case.run_ward(["/bin/sh", "-c", HTTP_SERVER_SCRIPT])
+    result = case.run_ward(["/bin/sh", "-c", HTTP_SERVER_SCRIPT], timeout_seconds=50)
     expect_status(result, "exit 0")
     expect_stdout(result, b"hello over loopback\nserver ended: 143\n")
 
 
 # busybox nc as a client of a Python server on 127.0.0.1 in the same
-# sandbox: the server answers one line upper-cased and closes.
+# sandbox: the server sends back one line upper-cased and closes. The
+# shell waits at most 800 times 50 ms for the server's port.
 NC_SCRIPT = """
 python3 -c '
 import socket
@@ -505,7 +506,7 @@ connection.close()
 ' >port.txt &
 server=$!
 tries=0
-while [ ! -s port.txt ] && [ "$tries" -lt 200 ]; do
+while [ ! -s port.txt ] && [ "$tries" -lt 800 ]; do
   sleep 0.05
   tries=$((tries + 1))
 done
@@ -517,7 +518,7 @@ echo "server ended: $?"
 
 def case_busybox_nc(case):
     require_busybox()
-    result = case.run_ward(["/bin/sh", "-c", NC_SCRIPT % BUSYBOX])
+    result = case.run_ward(["/bin/sh", "-c", NC_SCRIPT % BUSYBOX], timeout_seconds=50)
     expect_status(result, "exit 0")
     expect_stdout(result, b"HELLO FROM NC\nserver ended: 0\n")
 
