@@ -460,14 +460,16 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 python3 -m http.server --bind 127.0.0.1 --directory . "$port" >/dev/null 2>&1 &
 server=$!
 python3 -c '
-import sys, time, urllib.request
+import sys, time, urllib.error, urllib.request
 deadline = time.monotonic() + 40
 body = b"server never listened\\n"
 while time.monotonic() < deadline:
     try:
         body = urllib.request.urlopen("http://127.0.0.1:%s/hello.txt" % sys.argv[1], timeout=10).read()
         break
-    except ConnectionRefusedError:
+    except urllib.error.URLError as error:
+        if not isinstance(error.reason, ConnectionRefusedError):
+            raise
         time.sleep(0.05)
 sys.stdout.write(body.decode())
 ' "$port"
