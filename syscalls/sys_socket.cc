@@ -297,7 +297,7 @@ Result<int64_t> sys_shutdown(kernel::Task& task, const SyscallArgs& args) {
 }
 
 // setsockopt(2): a level the socket does not take is EOPNOTSUPP, as
-// Linux's AF_UNIX answers for any level but SOL_SOCKET. Every option reads
+// Linux's AF_UNIX returns for any level but SOL_SOCKET. Every option reads
 // at least an int.
 Result<int64_t> sys_setsockopt(kernel::Task& task, const SyscallArgs& args) {
   const int fd = args.fd(0);

@@ -66,7 +66,7 @@ static void check_tcp6(void) {
   close(client);
 
   // An IPv4 client reaches an AF_INET6 socket bound to a v4-mapped
-  // address, which sees it as ::ffff:127.0.0.1.
+  // address, which reports it as ::ffff:127.0.0.1.
   int mapped = socket(AF_INET6, SOCK_STREAM, 0);
   struct sockaddr_in6 mapped_address = address6("::ffff:127.0.0.1", 0);
   SHOW("bind ::ffff:127.0.0.1", bind(mapped, (struct sockaddr*)&mapped_address, sizeof(mapped_address)));

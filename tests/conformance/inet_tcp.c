@@ -160,7 +160,7 @@ static void check_echo(void) {
 }
 
 static void check_refused(void) {
-  // A bound socket that does not listen answers a SYN with a RST.
+  // A bound socket that does not listen replies to a SYN with a RST.
   int reserved = socket(AF_INET, SOCK_STREAM, 0);
   bind_loopback(reserved, 0);
   int client = socket(AF_INET, SOCK_STREAM, 0);
@@ -298,7 +298,7 @@ static void check_reset(void) {
        }));
   close(client);
 
-  // A listener closing resets the connections nobody accepted.
+  // A listener closing resets the connections not yet accepted.
   int waiting = socket(AF_INET, SOCK_STREAM, 0);
   connect_loopback(waiting, port_of(server));
   SHOW("close listener with a queued connection", close(server));
@@ -356,7 +356,7 @@ static void check_signals_and_timeouts(void) {
   struct timeval bad = {.tv_sec = 0, .tv_usec = 1000000};
   SHOW("SO_RCVTIMEO usec out of range", setsockopt(reader, SOL_SOCKET, SO_RCVTIMEO, &bad, sizeof(bad)));
 
-  // epoll sees the peer's half-close as EPOLLIN | EPOLLRDHUP.
+  // epoll reports the peer's half-close as EPOLLIN | EPOLLRDHUP.
   int epoll = epoll_create1(0);
   struct epoll_event event = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET};
   SHOW("epoll_ctl ADD", epoll_ctl(epoll, EPOLL_CTL_ADD, reader, &event));
@@ -398,6 +398,7 @@ static void check_backpressure(void) {
   connect_loopback(client, port_of(server));
   wait_for(client, POLLOUT);
   int connection = accept(server, NULL, NULL);
+
   static char chunk[65536];
   long sent = 0;
   int last_error = 0;
@@ -414,6 +415,7 @@ static void check_backpressure(void) {
   struct pollfd entry = {.fd = client, .events = POLLOUT};
   poll(&entry, 1, 0);
   show_hex("  revents when full", entry.revents);
+
   long received = 0;
   while (received < sent) {
     ssize_t result = recv(connection, chunk, sizeof(chunk), 0);

@@ -1,7 +1,8 @@
 // Loopback UDP over 127.0.0.1: sendto and recvfrom with the source
-// address, autobind on the first send, MSG_TRUNC, MSG_PEEK, connect for a
-// default destination, ECONNREFUSED on a connected socket after a send to
-// a closed port, sendmsg and recvmsg with msg_name, and bad inputs.
+// address, autobind on the first send, MSG_TRUNC and MSG_PEEK. Also
+// connect for a default destination, ECONNREFUSED on a connected socket
+// after a send to a closed port, the mmsg calls with msg_name, and bad
+// inputs.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
