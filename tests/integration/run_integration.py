@@ -559,6 +559,32 @@ def case_inet_off_loopback(case):
         expect_stderr_line(result, line)
 
 
+# A dual-stack listener on the IPv6 wildcard, under ward alone so that no
+# test binds a host wildcard address: it accepts an IPv4 client as
+# ::ffff:127.0.0.1, and with IPV6_V6ONLY set it refuses one.
+DUAL_STACK_SCRIPT = (
+    "import errno, socket\n"
+    "for v6only in (0, 1):\n"
+    "    server = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)\n"
+    "    server.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)\n"
+    "    server.bind(('::', 0))\n"
+    "    server.listen(1)\n"
+    "    client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"
+    "    try:\n"
+    "        client.connect(('127.0.0.1', server.getsockname()[1]))\n"
+    "        connection, peer = server.accept()\n"
+    "        print(v6only, peer[0], connection.getsockname()[0])\n"
+    "    except OSError as error:\n"
+    "        print(v6only, errno.errorcode[error.errno])\n"
+)
+
+
+def case_inet_dual_stack(case):
+    result = case.run_ward([PYTHON, "-c", DUAL_STACK_SCRIPT])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"0 ::ffff:127.0.0.1 ::ffff:127.0.0.1\n1 ECONNREFUSED\n")
+
+
 # multiprocessing with a Pipe (a socketpair) and a Queue between two
 # processes.
 def case_python_multiprocessing(case):
