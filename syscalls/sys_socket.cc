@@ -1,8 +1,9 @@
 // socket, socketpair, bind, connect, listen, accept, accept4, getsockname,
-// getpeername, shutdown, setsockopt and getsockopt. AF_UNIX and loopback
-// AF_INET and AF_INET6 sockets exist; other families are EAFNOSUPPORT and
-// a compatibility gap.
+// getpeername, shutdown, setsockopt and getsockopt. AF_UNIX, loopback
+// AF_INET and AF_INET6, and NETLINK_ROUTE sockets exist; other families
+// are EAFNOSUPPORT and a compatibility gap.
 #include <fcntl.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -12,6 +13,7 @@
 
 #include "sentry/kernel/task.h"
 #include "sentry/net/inet.h"
+#include "sentry/net/netlink.h"
 #include "sentry/net/socket.h"
 #include "sentry/net/unix.h"
 #include "sentry/vfs/fdtable.h"
@@ -184,6 +186,17 @@ Result<int64_t> sys_socket(kernel::Task& task, const SyscallArgs& args) {
   if (domain == AF_INET || domain == AF_INET6) {
     vfs::FileRef file =
         TRY(net::make_inet_socket(task, domain, kind.type, protocol, kind.file_flags));
+    return TRY(task.fdtable().install(std::move(file), kind.close_on_exec));
+  }
+  if (domain == AF_NETLINK) {
+    TRY(net::check_netlink_kind(kind.type, protocol));
+    if (protocol != NETLINK_ROUTE) {
+      if (auto name = net::unsupported_netlink_protocol(protocol)) {
+        record_gap(task, "socket AF_NETLINK " + std::string(*name));
+      }
+      return Errno{EPROTONOSUPPORT};
+    }
+    vfs::FileRef file = net::make_netlink_socket(task, kind.type, kind.file_flags);
     return TRY(task.fdtable().install(std::move(file), kind.close_on_exec));
   }
   if (domain != AF_UNIX) {

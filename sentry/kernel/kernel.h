@@ -30,6 +30,7 @@ class MountNamespace;
 
 namespace ward::net {
 class InetStack;
+class NetlinkPorts;
 class UnixNamespace;
 }
 
@@ -108,6 +109,10 @@ class Kernel {
   // first use.
   std::shared_ptr<ipc::IpcNamespace>& ipc_namespace() { return ipc_namespace_; }
 
+  // The sandbox's bound netlink port ids, which sentry/net makes on first
+  // use.
+  std::shared_ptr<net::NetlinkPorts>& netlink_ports() { return netlink_ports_; }
+
   void set_syscall_dispatcher(SyscallDispatcher dispatcher) { dispatcher_ = dispatcher; }
 
   // Logs a signal a task takes to run its handler or default action, for
@@ -183,6 +188,7 @@ class Kernel {
   std::shared_ptr<net::UnixNamespace> unix_namespace_;
   std::shared_ptr<ipc::IpcNamespace> ipc_namespace_;
   std::shared_ptr<net::InetStack> inet_stack_;
+  std::shared_ptr<net::NetlinkPorts> netlink_ports_;
   SyscallDispatcher dispatcher_ = nullptr;
   SignalTracer signal_tracer_ = nullptr;
 

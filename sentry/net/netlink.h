@@ -1,0 +1,34 @@
+// AF_NETLINK sockets, after Linux's net/netlink/af_netlink.c. ward serves
+// NETLINK_ROUTE only, from the sentry: dumps and queries of the sandbox's
+// links and addresses (netlink_route.h), which are the loopback device's.
+// Other protocols fail at socket(2).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "sentry/vfs/file.h"
+#include "ward/result.h"
+
+namespace ward::kernel {
+class Task;
+}
+
+namespace ward::net {
+
+// The first checks of Linux's netlink_create: ESOCKTNOSUPPORT for a type
+// other than SOCK_RAW and SOCK_DGRAM, EPROTONOSUPPORT for a protocol
+// outside 0 to 31. Any protocol but NETLINK_ROUTE is EPROTONOSUPPORT
+// after them, as Linux returns for a protocol it does not serve.
+Result<void> check_netlink_kind(int type, int protocol);
+
+// The name of `protocol` ("NETLINK_AUDIT") when Linux serves it but ward
+// does not; nullopt for NETLINK_ROUTE and for numbers Linux leaves unused.
+std::optional<std::string_view> unsupported_netlink_protocol(int protocol);
+
+// Makes an unbound NETLINK_ROUTE socket of `type` (SOCK_RAW or SOCK_DGRAM,
+// which behave alike). `file_flags` may hold O_NONBLOCK.
+vfs::FileRef make_netlink_socket(kernel::Task& task, int type, uint32_t file_flags);
+
+}  // namespace ward::net
