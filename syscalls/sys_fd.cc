@@ -6,6 +6,8 @@
 
 #include "sentry/fs/pipe.h"
 #include "sentry/kernel/task.h"
+#include "sentry/net/interface_ioctl.h"
+#include "sentry/net/socket.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/file.h"
 #include "sentry/vfs/locks.h"
@@ -306,6 +308,11 @@ Result<int64_t> sys_ioctl(kernel::Task& task, const SyscallArgs& args) {
     }
     default:
       break;
+  }
+  // Linux serves the interface requests on a socket of any family.
+  if (net::Socket* socket = net::as_socket(*file);
+      socket != nullptr && net::is_interface_ioctl(socket->family(), request)) {
+    return net::interface_ioctl(task, request, argument);
   }
   return file->ioctl(task, request, argument);
 }
