@@ -192,7 +192,7 @@ Result<int64_t> sys_socket(kernel::Task& task, const SyscallArgs& args) {
     TRY(net::check_netlink_kind(kind.type, protocol));
     if (protocol != NETLINK_ROUTE) {
       if (auto name = net::unsupported_netlink_protocol(protocol)) {
-        record_gap(task, "socket AF_NETLINK " + std::string(*name));
+        record_gap(task, compat::GapKind::kSocket, "AF_NETLINK protocol " + std::string(*name));
       }
       return Errno{EPROTONOSUPPORT};
     }

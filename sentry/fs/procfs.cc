@@ -97,6 +97,7 @@ class ProcRoot final : public ProcDirectory {
                                                std::to_string(caller.task->tid())};
                                          })});
     fixed_.push_back({"mounts", link("self/mounts")});
+    fixed_.push_back({"net", link("self/net")});
 
     // The sandbox runs on the host's CPUs and memory, so the host's
     // descriptions of them are its own.

@@ -8,6 +8,7 @@
 #include "sentry/fs/procfs_attributes.h"
 #include "sentry/fs/procfs_memory.h"
 #include "sentry/fs/procfs_mounts.h"
+#include "sentry/fs/procfs_net.h"
 #include "sentry/fs/procfs_process.h"
 #include "sentry/fs/procfs_smaps.h"
 #include "sentry/fs/procfs_status.h"
@@ -546,6 +547,7 @@ Result<std::vector<SyntheticDirectory::Entry>> PidDirectory::entries(const Calle
   list.push_back({"sessionid", file(kSessionid, 0444, [](const Caller&, kernel::Task&) {
                     return Result<std::string>(kAuditUnset);
                   })});
+  list.push_back({"net", proc_net_directory(filesystem)});
   return list;
 }
 

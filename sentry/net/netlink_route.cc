@@ -354,7 +354,7 @@ Result<Served> serve_one(kernel::Task& task, const nlmsghdr& header,
 }  // namespace
 
 void record_netlink_gap(kernel::Task& task, std::string_view detail) {
-  if (task.kernel().gaps().record(compat::GapHit{.kind = compat::GapKind::kArgument,
+  if (task.kernel().gaps().record(compat::GapHit{.kind = compat::GapKind::kSocket,
                                                  .syscall = task.syscall_name(),
                                                  .detail = detail,
                                                  .program = task.thread_group().exe_path(),

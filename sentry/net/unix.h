@@ -4,13 +4,15 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <utility>
 
 #include "sentry/vfs/file.h"
 
 namespace ward::kernel {
+class Kernel;
 class Task;
-}
+}  // namespace ward::kernel
 
 namespace ward::net {
 
@@ -23,5 +25,9 @@ vfs::FileRef make_unix_socket(kernel::Task& task, int type, uint32_t file_flags)
 // (socketpair(2)).
 std::pair<vfs::FileRef, vfs::FileRef> make_unix_socketpair(kernel::Task& task, int type,
                                                            uint32_t file_flags);
+
+// The text of /proc/net/unix: a header, then a line per AF_UNIX socket of
+// `kernel`'s sandbox.
+std::string proc_net_unix_text(kernel::Kernel& kernel);
 
 }  // namespace ward::net

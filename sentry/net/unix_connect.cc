@@ -26,9 +26,15 @@ UnixMessage::~UnixMessage() {
 }
 
 UnixEndpoint::UnixEndpoint(int type, std::shared_ptr<UnixNamespace> names)
-    : type_(type), names_(std::move(names)) {}
+    : type_(type), names_(names) {
+  names->add_endpoint(this);
+}
 
-UnixEndpoint::~UnixEndpoint() = default;
+UnixEndpoint::~UnixEndpoint() {
+  if (auto names = names_.lock()) {
+    names->remove_endpoint(this);
+  }
+}
 
 void UnixEndpoint::join_pair(const std::shared_ptr<UnixEndpoint>& first,
                              const std::shared_ptr<UnixEndpoint>& second,
@@ -59,6 +65,7 @@ void UnixEndpoint::release(bool embryo) {
   }
   if (auto names = names_.lock()) {
     names->remove(*this);
+    names->remove_endpoint(this);
   }
   dead_ = true;
   shutdown_ = kShutdownBoth;

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -107,10 +108,16 @@ class UnixNamespace {
   // A counter for autobind's names; Linux starts it at a random value.
   uint32_t next_autobind_number();
 
+  // Every endpoint not yet released, oldest first, for /proc/net/unix.
+  void add_endpoint(const UnixEndpoint* endpoint) { endpoints_.push_back(endpoint); }
+  void remove_endpoint(const UnixEndpoint* endpoint) { std::erase(endpoints_, endpoint); }
+  const std::vector<const UnixEndpoint*>& endpoints() const { return endpoints_; }
+
  private:
   std::map<std::pair<int, SocketAddress>, std::weak_ptr<UnixEndpoint>> abstract_;
   std::map<const vfs::Inode*, std::weak_ptr<UnixEndpoint>> paths_;
   std::optional<uint32_t> autobind_number_;
+  std::vector<const UnixEndpoint*> endpoints_;
 };
 
 enum class UnixState { kUnconnected, kListening, kConnected };
@@ -140,8 +147,15 @@ class UnixEndpoint : public std::enable_shared_from_this<UnixEndpoint> {
   void release(bool embryo = false);
 
   // Marks that a file owns the endpoint (Linux's sk_socket), which decides
-  // whether messages to it carry credentials.
-  void set_has_file() { has_file_ = true; }
+  // whether messages to it carry credentials. `ino` is the file's inode
+  // number, which /proc/net/unix shows.
+  void set_has_file(uint64_t ino) {
+    has_file_ = true;
+    file_ino_ = ino;
+  }
+
+  // The line of /proc/net/unix for this endpoint (unix_proc_net.cc).
+  std::string proc_net_unix_line() const;
 
   // Naming (unix_names.cc). `address` is a whole sockaddr_un.
   Result<void> bind(kernel::Task& task, const SocketAddress& address);
@@ -214,6 +228,7 @@ class UnixEndpoint : public std::enable_shared_from_this<UnixEndpoint> {
   UnixState state_ = UnixState::kUnconnected;
   bool dead_ = false;
   bool has_file_ = false;
+  uint64_t file_ino_ = 0;
   int shutdown_ = 0;
   int error_ = 0;
   std::shared_ptr<UnixEndpoint> peer_;

@@ -48,7 +48,8 @@ class UnixSocketFile final : public Socket {
   UnixSocketFile(vfs::VirtualDentry location, uint32_t flags, int type,
                  std::shared_ptr<UnixEndpoint> endpoint)
       : Socket(std::move(location), flags, AF_UNIX, type), endpoint_(std::move(endpoint)) {
-    endpoint_->set_has_file();
+    auto st = inode().stat();
+    endpoint_->set_has_file(st.ok() ? st->st_ino : 0);
   }
 
   ~UnixSocketFile() override { endpoint_->release(); }
