@@ -2,6 +2,7 @@
 // loopback link and its addresses, acknowledgements and errors. The host
 // has more interfaces than the sandbox, so only lo's entries are printed.
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -250,6 +251,10 @@ int main(void) {
   show_value("SO_DOMAIN is AF_NETLINK", value == AF_NETLINK);
   SHOW("SO_TYPE", getsockopt(fd, SOL_SOCKET, SO_TYPE, &value, &value_length));
   show_value("SO_TYPE is SOCK_RAW", value == SOCK_RAW);
+
+  SHOW("setsockopt IPPROTO_IP", setsockopt(fd, IPPROTO_IP, 1, &value, sizeof(value)));
+  value_length = sizeof(value);
+  SHOW("getsockopt IPPROTO_TCP", getsockopt(fd, IPPROTO_TCP, 1, &value, &value_length));
 
   // Names before and after bind.
   struct sockaddr_nl name;
