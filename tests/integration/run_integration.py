@@ -1108,6 +1108,38 @@ def case_proc_self_files(case):
         raise CaseFailed(f"ls did not read its own fd directory as pid 1:\n{output}")
 
 
+# The sandbox's network is loopback only: the interface listings that read
+# NETLINK_ROUTE dumps and the interface ioctls show lo alone.
+
+
+def case_python_if_nameindex(case):
+    script = (
+        "import socket\n"
+        "print(socket.if_nameindex(), socket.if_nametoindex('lo'), socket.if_indextoname(1))\n"
+    )
+    result = case.run_ward([PYTHON, "-c", script])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"[(1, 'lo')] 1 lo\n")
+    expect_no_stderr(result)
+
+
+def case_ip_addr(case):
+    ip = "/usr/sbin/ip" if os.access("/usr/sbin/ip", os.X_OK) else "/sbin/ip"
+    require_program(ip, "iproute2")
+    output = expect_ward_lines(
+        case,
+        [ip, "addr"],
+        "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 ",
+        "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n",
+        "    inet 127.0.0.1/8 scope host lo\n",
+        "    inet6 ::1/128 scope host",
+    )
+    if "\n2: " in output:
+        raise CaseFailed(f"ip addr listed more than lo:\n{output}")
+    # lo's entry, read with a link query and an address dump, is the host's.
+    expect_same_as_native(case, [ip, "addr", "show", "lo"])
+
+
 def case_proc_ps(case):
     output = expect_ward_lines(case, ["ps", "-ef"], "UID", "ps -ef")
     # Only the sandbox's one process exists, with its virtual pid.
