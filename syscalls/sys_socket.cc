@@ -111,16 +111,6 @@ Result<int> unix_type(int type, int protocol) {
   }
 }
 
-// A netlink socket's option outside SOL_SOCKET: ENOPROTOOPT, as Linux's
-// netlink_setsockopt and netlink_getsockopt return for another level. ward
-// has none of the SOL_NETLINK options yet, so those are gaps.
-Result<int64_t> netlink_option_gap(kernel::Task& task, int level, int name) {
-  if (level == SOL_NETLINK) {
-    record_gap(task, compat::GapKind::kSocket, "SOL_NETLINK option " + std::to_string(name));
-  }
-  return Errno{ENOPROTOOPT};
-}
-
 Result<int64_t> accept_on(kernel::Task& task, int fd, GuestAddr address, GuestAddr length_addr,
                           uint32_t flags) {
   if ((flags & ~static_cast<uint32_t>(SOCK_CLOEXEC | SOCK_NONBLOCK)) != 0) {
@@ -334,7 +324,7 @@ Result<int64_t> sys_setsockopt(kernel::Task& task, const SyscallArgs& args) {
     return Errno{EINVAL};
   }
   if (level != SOL_SOCKET && ref.socket->family() == AF_NETLINK) {
-    return netlink_option_gap(task, level, name);
+    return net::set_netlink_option(task, *ref.file, level, name, value_addr, length);
   }
   if (!ref.socket->takes_option_level(level)) {
     return Errno{EOPNOTSUPP};
@@ -371,7 +361,7 @@ Result<int64_t> sys_getsockopt(kernel::Task& task, const SyscallArgs& args) {
 
   const SocketRef ref = TRY(socket_at(task, fd));
   if (level != SOL_SOCKET && ref.socket->family() == AF_NETLINK) {
-    return netlink_option_gap(task, level, name);
+    return net::get_netlink_option(task, *ref.file, level, name, value_addr, length_addr);
   }
   if (!ref.socket->takes_option_level(level)) {
     return Errno{EOPNOTSUPP};

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "sentry/vfs/file.h"
+#include "ward/guest_addr.h"
 #include "ward/result.h"
 
 namespace ward::kernel {
@@ -26,6 +27,15 @@ Result<void> check_netlink_kind(int type, int protocol);
 // The name of `protocol` ("NETLINK_AUDIT") when Linux serves it but ward
 // does not; nullopt for NETLINK_ROUTE and for numbers Linux leaves unused.
 std::optional<std::string_view> unsupported_netlink_protocol(int protocol);
+
+// setsockopt(2) and getsockopt(2) of a netlink socket at a level other
+// than SOL_SOCKET, as Linux's netlink_setsockopt and netlink_getsockopt:
+// ENOPROTOOPT for a level other than SOL_NETLINK and for an option ward
+// lacks, which is recorded as a gap.
+Result<int64_t> set_netlink_option(kernel::Task& task, vfs::FileDescription& file, int level,
+                                   int name, GuestAddr value_addr, int length);
+Result<int64_t> get_netlink_option(kernel::Task& task, vfs::FileDescription& file, int level,
+                                   int name, GuestAddr value_addr, GuestAddr length_addr);
 
 // Makes an unbound NETLINK_ROUTE socket of `type` (SOCK_RAW or SOCK_DGRAM,
 // which behave alike). `file_flags` may hold O_NONBLOCK.

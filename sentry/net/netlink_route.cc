@@ -180,14 +180,15 @@ void put_done(MessageWriter& writer, const ReplyTo& reply) {
 }
 
 // netlink_ack: NLMSG_ERROR with `error` (0 for an acknowledgement) and the
-// request's header, followed by the rest of the request for an error.
+// request's header, followed by the rest of the request for an error
+// unless `cap_ack` is set.
 NetlinkDatagram make_ack(const nlmsghdr& request, std::span<const std::byte> message, int error,
-                         uint32_t port) {
+                         uint32_t port, bool cap_ack) {
   MessageWriter writer;
-  const uint16_t flags = error == 0 ? NLM_F_CAPPED : 0;
-  writer.begin(NLMSG_ERROR, flags, request.nlmsg_seq, port);
+  const bool capped = error == 0 || cap_ack;
+  writer.begin(NLMSG_ERROR, capped ? NLM_F_CAPPED : 0, request.nlmsg_seq, port);
   writer.put(int32_t{-error});
-  if (error == 0) {
+  if (capped) {
     writer.put(request);
   } else {
     writer.put_bytes(message);
@@ -365,8 +366,8 @@ void record_netlink_gap(kernel::Task& task, std::string_view detail) {
 }
 
 std::vector<NetlinkDatagram> serve_route_requests(kernel::Task& task,
-                                                  std::span<const std::byte> data,
-                                                  uint32_t port) {
+                                                  std::span<const std::byte> data, uint32_t port,
+                                                  bool cap_ack) {
   std::vector<NetlinkDatagram> replies;
   size_t offset = 0;
   while (data.size() - offset >= NLMSG_HDRLEN) {
@@ -395,7 +396,7 @@ std::vector<NetlinkDatagram> serve_route_requests(kernel::Task& task,
       }
     }
     if (!dumped && (error != 0 || (header.nlmsg_flags & NLM_F_ACK) != 0)) {
-      replies.push_back(make_ack(header, message, error, port));
+      replies.push_back(make_ack(header, message, error, port, cap_ack));
     }
 
     offset += std::min<size_t>(NLMSG_ALIGN(header.nlmsg_len), data.size() - offset);

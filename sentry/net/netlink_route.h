@@ -22,10 +22,11 @@ using NetlinkDatagram = std::vector<std::byte>;
 // other requests get an NLMSG_ERROR with the errno, and NLM_F_ACK asks for
 // an acknowledgement. A message whose header is short or longer than the
 // rest of the data ends the walk silently. `port` is the sender's port
-// id, which every reply carries.
+// id, which every reply carries. `cap_ack` (NETLINK_CAP_ACK) leaves the
+// request's payload out of an error.
 std::vector<NetlinkDatagram> serve_route_requests(kernel::Task& task,
-                                                  std::span<const std::byte> data,
-                                                  uint32_t port);
+                                                  std::span<const std::byte> data, uint32_t port,
+                                                  bool cap_ack);
 
 // Records a compatibility gap `detail` of the task's current syscall.
 void record_netlink_gap(kernel::Task& task, std::string_view detail);

@@ -4,6 +4,7 @@
 // unicasts from other netlink sockets of the sandbox.
 #include <fcntl.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -55,7 +56,13 @@ class NetlinkPorts {
 
 namespace {
 
+constexpr int kCapNetBroadcast = 11;
 constexpr int kCapNetAdmin = 12;
+
+// The multicast groups of NETLINK_ROUTE, numbered from 1.
+constexpr uint32_t kRouteGroups = RTNLGRP_MAX;
+static_assert(kRouteGroups <= 64);
+constexpr uint64_t kBindGroupsMask = 0xffffffff;
 
 // Linux's net.core.wmem_default and rmem_default, and the minimums and the
 // cap of SO_SNDBUF and SO_RCVBUF requests (wmem_max, rmem_max).
@@ -120,6 +127,24 @@ Result<sockaddr_nl> parse_netlink_address(const SocketAddress& bytes) {
 // ffs picks a send's destination group; 0 for none.
 uint32_t first_group(uint32_t groups) { return static_cast<uint32_t>(__builtin_ffs(static_cast<int>(groups))); }
 
+// Records a gap for a SOL_NETLINK option Linux has and ward lacks; other
+// numbers are ENOPROTOOPT on Linux too.
+void record_missing_option(kernel::Task& task, int name) {
+  switch (name) {
+    case NETLINK_PKTINFO:
+      record_netlink_gap(task, "SOL_NETLINK option NETLINK_PKTINFO");
+      break;
+    case NETLINK_EXT_ACK:
+      record_netlink_gap(task, "SOL_NETLINK option NETLINK_EXT_ACK");
+      break;
+    case NETLINK_GET_STRICT_CHK:
+      record_netlink_gap(task, "SOL_NETLINK option NETLINK_GET_STRICT_CHK");
+      break;
+    default:
+      break;
+  }
+}
+
 template <typename T>
 std::vector<std::byte> bytes_of(const T& value) {
   std::vector<std::byte> bytes(sizeof(T));
@@ -171,9 +196,13 @@ class NetlinkSocket final : public Socket {
     } else {
       autobind(task);
     }
+    // The address sets the first 32 groups and keeps the others.
     // NOTE: the sandbox's links and addresses never change, so a member of
     // a NETLINK_ROUTE group never gets a notification.
-    groups_ = address.nl_groups;
+    if (address.nl_groups != 0) {
+      has_groups_ = true;
+    }
+    groups_ = (groups_ & ~kBindGroupsMask) | address.nl_groups;
     return ok();
   }
 
@@ -209,7 +238,9 @@ class NetlinkSocket final : public Socket {
     return Errno{EOPNOTSUPP};
   }
 
-  SocketAddress local_address() override { return netlink_address(port_.value_or(0), groups_); }
+  SocketAddress local_address() override {
+    return netlink_address(port_.value_or(0), static_cast<uint32_t>(groups_ & kBindGroupsMask));
+  }
 
   // Linux reports the connected destination, the kernel's port 0 when
   // unconnected, never ENOTCONN.
@@ -246,13 +277,27 @@ class NetlinkSocket final : public Socket {
                           std::span<const std::byte> value) override;
   Result<std::vector<std::byte>> get_option(kernel::Task& task, int level, int name) override;
 
+  // The SOL_NETLINK options ward serves.
+  static bool supports_netlink_option(int name);
+  // Sets SOL_NETLINK option `name` to `value`, which is 0 when the
+  // caller's value is shorter than an int.
+  Result<void> set_netlink_option(kernel::Task& task, int name, int value);
+  // The SOL_NETLINK option `name`: a flag, or the group bitmap of
+  // NETLINK_LIST_MEMBERSHIPS as 32-bit words.
+  std::vector<uint32_t> get_netlink_option(int name) const;
+
   // Queues a datagram from `source_port`. When the receive buffer is
-  // already over its size the datagram is dropped and the next receive
-  // fails with ENOBUFS, as Linux's netlink_overrun does.
+  // already over its size the datagram is dropped and, unless
+  // NETLINK_NO_ENOBUFS is set, the next receive fails with ENOBUFS, as
+  // Linux's netlink_overrun does.
+  // NOTE: Linux makes a blocking sender from another socket wait for room
+  // instead, where this drops its message too.
   void deliver(std::vector<std::byte> data, uint32_t source_port) {
     if (queued_bytes_ > static_cast<size_t>(receive_buffer_bytes_)) {
-      error_ = ENOBUFS;
-      wait_queue_.notify(POLLERR);
+      if (!no_enobufs_) {
+        error_ = ENOBUFS;
+        wait_queue_.notify(POLLERR);
+      }
       return;
     }
     queued_bytes_ += data.size();
@@ -283,7 +328,14 @@ class NetlinkSocket final : public Socket {
 
   std::shared_ptr<NetlinkPorts> ports_;
   std::optional<uint32_t> port_;
-  uint32_t groups_ = 0;
+  // Bit n - 1 is group n. Linux reports no groups at all until a bind or
+  // NETLINK_ADD_MEMBERSHIP gives the socket any.
+  uint64_t groups_ = 0;
+  bool has_groups_ = false;
+  bool cap_ack_ = false;
+  bool no_enobufs_ = false;
+  bool broadcast_error_ = false;
+  bool listen_all_nsid_ = false;
   uint32_t peer_port_ = 0;
   uint32_t peer_group_ = 0;
   int error_ = 0;
@@ -334,7 +386,7 @@ Result<size_t> NetlinkSocket::send(kernel::Task& task, SendRequest& request) {
     receiver->deliver(std::move(data), *port_);
     return length;
   }
-  for (NetlinkDatagram& reply : serve_route_requests(task, data, *port_)) {
+  for (NetlinkDatagram& reply : serve_route_requests(task, data, *port_, cap_ack_)) {
     deliver(std::move(reply), 0);
   }
   return length;
@@ -430,6 +482,140 @@ Result<std::vector<std::byte>> NetlinkSocket::get_option(kernel::Task&, int leve
     default:
       return Errno{ENOPROTOOPT};
   }
+}
+
+bool NetlinkSocket::supports_netlink_option(int name) {
+  switch (name) {
+    case NETLINK_ADD_MEMBERSHIP:
+    case NETLINK_DROP_MEMBERSHIP:
+    case NETLINK_BROADCAST_ERROR:
+    case NETLINK_NO_ENOBUFS:
+    case NETLINK_LISTEN_ALL_NSID:
+    case NETLINK_LIST_MEMBERSHIPS:
+    case NETLINK_CAP_ACK:
+      return true;
+    default:
+      // NOTE: NETLINK_PKTINFO, NETLINK_EXT_ACK and NETLINK_GET_STRICT_CHK
+      // change what replies carry or which requests fail, and ward does
+      // not serve them yet.
+      return false;
+  }
+}
+
+// netlink_setsockopt: a membership needs a group from 1 to RTNLGRP_MAX
+// (EINVAL), and NETLINK_LISTEN_ALL_NSID needs CAP_NET_BROADCAST (EPERM).
+// A value shorter than an int reads as 0, which clears a flag.
+Result<void> NetlinkSocket::set_netlink_option(kernel::Task& task, int name, int value) {
+  bool* flag = nullptr;
+  switch (name) {
+    case NETLINK_ADD_MEMBERSHIP:
+    case NETLINK_DROP_MEMBERSHIP: {
+      has_groups_ = true;
+      const auto group = static_cast<uint32_t>(value);
+      if (group == 0 || group - 1 >= kRouteGroups) {
+        return Errno{EINVAL};
+      }
+      const uint64_t bit = uint64_t{1} << (group - 1);
+      groups_ = name == NETLINK_ADD_MEMBERSHIP ? groups_ | bit : groups_ & ~bit;
+      return ok();
+    }
+    case NETLINK_BROADCAST_ERROR:
+      flag = &broadcast_error_;
+      break;
+    case NETLINK_NO_ENOBUFS:
+      flag = &no_enobufs_;
+      break;
+    case NETLINK_LISTEN_ALL_NSID:
+      // The sandbox has one network namespace, so there is no other to
+      // listen to.
+      if (!task.creds().has_capability(kCapNetBroadcast)) {
+        return Errno{EPERM};
+      }
+      flag = &listen_all_nsid_;
+      break;
+    case NETLINK_CAP_ACK:
+      flag = &cap_ack_;
+      break;
+    default:
+      return Errno{ENOPROTOOPT};
+  }
+  *flag = value != 0;
+  return ok();
+}
+
+std::vector<uint32_t> NetlinkSocket::get_netlink_option(int name) const {
+  switch (name) {
+    case NETLINK_LIST_MEMBERSHIPS: {
+      if (!has_groups_) {
+        return {};
+      }
+      std::vector<uint32_t> words((kRouteGroups + 31) / 32);
+      for (size_t i = 0; i < words.size(); ++i) {
+        words[i] = static_cast<uint32_t>(groups_ >> (32 * i));
+      }
+      return words;
+    }
+    case NETLINK_BROADCAST_ERROR:
+      return {broadcast_error_ ? 1u : 0u};
+    case NETLINK_NO_ENOBUFS:
+      return {no_enobufs_ ? 1u : 0u};
+    case NETLINK_LISTEN_ALL_NSID:
+      return {listen_all_nsid_ ? 1u : 0u};
+    case NETLINK_CAP_ACK:
+      return {cap_ack_ ? 1u : 0u};
+    default:
+      return {};
+  }
+}
+
+Result<int64_t> set_netlink_option(kernel::Task& task, vfs::FileDescription& file, int level,
+                                   int name, GuestAddr value_addr, int length) {
+  auto& socket = dynamic_cast<NetlinkSocket&>(file);
+  if (level != SOL_NETLINK) {
+    return Errno{ENOPROTOOPT};
+  }
+  int value = 0;
+  if (static_cast<size_t>(length) >= sizeof(int)) {
+    value = TRY(task.copy_in<int>(value_addr));
+  }
+  if (!NetlinkSocket::supports_netlink_option(name)) {
+    record_missing_option(task, name);
+    return Errno{ENOPROTOOPT};
+  }
+  TRY(socket.set_netlink_option(task, name, value));
+  return 0;
+}
+
+// netlink_getsockopt: a flag needs room for an int (EINVAL) and returns
+// one; NETLINK_LIST_MEMBERSHIPS copies the whole words that fit and
+// stores the bitmap's full length.
+Result<int64_t> get_netlink_option(kernel::Task& task, vfs::FileDescription& file, int level,
+                                   int name, GuestAddr value_addr, GuestAddr length_addr) {
+  auto& socket = dynamic_cast<NetlinkSocket&>(file);
+  if (level != SOL_NETLINK) {
+    return Errno{ENOPROTOOPT};
+  }
+  const int length = TRY(task.copy_in<int>(length_addr));
+  if (length < 0) {
+    return Errno{EINVAL};
+  }
+  if (!NetlinkSocket::supports_netlink_option(name)) {
+    record_missing_option(task, name);
+    return Errno{ENOPROTOOPT};
+  }
+  const std::vector<uint32_t> words = socket.get_netlink_option(name);
+  if (name == NETLINK_LIST_MEMBERSHIPS) {
+    const size_t fitting = std::min(words.size(), static_cast<size_t>(length) / sizeof(uint32_t));
+    TRY(task.copy_out(value_addr, std::as_bytes(std::span(words.data(), fitting))));
+    TRY(task.copy_out(length_addr, static_cast<int>(words.size() * sizeof(uint32_t))));
+    return 0;
+  }
+  if (static_cast<size_t>(length) < sizeof(int)) {
+    return Errno{EINVAL};
+  }
+  TRY(task.copy_out(length_addr, static_cast<int>(sizeof(int))));
+  TRY(task.copy_out(value_addr, static_cast<int>(words.at(0))));
+  return 0;
 }
 
 Result<void> check_netlink_kind(int type, int protocol) {

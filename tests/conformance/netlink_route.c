@@ -232,6 +232,71 @@ static void check_nothing_queued(int fd, const char* label) {
   SHOW(label, recv(fd, &byte, 1, MSG_DONTWAIT));
 }
 
+// The SOL_NETLINK options: group memberships, capped errors and flags.
+static void show_netlink_options(void) {
+  int fd = open_route_socket();
+  uint32_t words[4] = {0};
+  socklen_t length = sizeof(uint32_t) * 2;
+  SHOW("NETLINK_LIST_MEMBERSHIPS none", getsockopt(fd, SOL_NETLINK, NETLINK_LIST_MEMBERSHIPS, words, &length));
+  show_value("memberships length", length);
+
+  int group = RTNLGRP_LINK;
+  SHOW("NETLINK_ADD_MEMBERSHIP link", setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)));
+  group = RTNLGRP_IPV4_IFADDR;
+  SHOW("NETLINK_ADD_MEMBERSHIP ipv4", setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)));
+  group = RTNLGRP_IPV6_IFADDR;
+  SHOW("NETLINK_ADD_MEMBERSHIP ipv6", setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)));
+  SHOW("NETLINK_DROP_MEMBERSHIP ipv6", setsockopt(fd, SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, &group, sizeof(group)));
+  group = 0;
+  SHOW("NETLINK_ADD_MEMBERSHIP 0", setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)));
+  group = 1000;
+  SHOW("NETLINK_ADD_MEMBERSHIP 1000", setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)));
+  SHOW("NETLINK_ADD_MEMBERSHIP short", setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, 2));
+  length = sizeof(uint32_t) * 2;
+  SHOW("NETLINK_LIST_MEMBERSHIPS", getsockopt(fd, SOL_NETLINK, NETLINK_LIST_MEMBERSHIPS, words, &length));
+  show_value("memberships length", length);
+  show_hex("memberships word 0", words[0]);
+  length = 2;
+  SHOW("NETLINK_LIST_MEMBERSHIPS short", getsockopt(fd, SOL_NETLINK, NETLINK_LIST_MEMBERSHIPS, words, &length));
+  show_value("memberships short length", length);
+
+  struct sockaddr_nl groups = {.nl_family = AF_NETLINK, .nl_groups = 1u << (RTNLGRP_IPV6_IFADDR - 1)};
+  SHOW("bind with groups", bind(fd, (struct sockaddr*)&groups, sizeof(groups)));
+  struct sockaddr_nl name;
+  socklen_t name_length = sizeof(name);
+  getsockname(fd, (struct sockaddr*)&name, &name_length);
+  show_hex("bound groups", name.nl_groups);
+  length = sizeof(uint32_t) * 2;
+  getsockopt(fd, SOL_NETLINK, NETLINK_LIST_MEMBERSHIPS, words, &length);
+  show_hex("memberships after bind", words[0]);
+  own_port = name.nl_pid;
+
+  int on = 1;
+  SHOW("NETLINK_CAP_ACK short", setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, 2));
+  SHOW("NETLINK_CAP_ACK", setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof(on)));
+  int value = 0;
+  length = sizeof(value);
+  SHOW("get NETLINK_CAP_ACK", getsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &value, &length));
+  show_value("NETLINK_CAP_ACK value", value);
+  length = 2;
+  SHOW("get NETLINK_CAP_ACK short", getsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &value, &length));
+  SHOW("NETLINK_NO_ENOBUFS", setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &on, sizeof(on)));
+  SHOW("NETLINK_BROADCAST_ERROR", setsockopt(fd, SOL_NETLINK, NETLINK_BROADCAST_ERROR, &on, sizeof(on)));
+  SHOW("SOL_NETLINK option 99", setsockopt(fd, SOL_NETLINK, 99, &on, sizeof(on)));
+
+  // A capped error carries the request's header only.
+  struct request request = {0};
+  request.header.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtgenmsg));
+  request.header.nlmsg_type = 1000;
+  request.header.nlmsg_flags = NLM_F_REQUEST;
+  request.header.nlmsg_seq = 500;
+  send_request(fd, &request, request.header.nlmsg_len);
+  long received = receive_datagram(fd);
+  show_value("capped error length", received);
+  show_hex("capped error flags", ((struct nlmsghdr*)buffer)->nlmsg_flags);
+  close(fd);
+}
+
 int main(void) {
   // Socket creation: types and protocols.
   SHOW("socket SOCK_STREAM", socket(AF_NETLINK, SOCK_STREAM, NETLINK_ROUTE));
@@ -348,6 +413,9 @@ int main(void) {
   request.header.nlmsg_len = 4096;
   SHOW("overlong length send", send_request(fd, &request, NLMSG_LENGTH(sizeof(struct rtgenmsg))));
   check_nothing_queued(fd, "overlong length reply");
+
+  show_netlink_options();
+  own_port = name.nl_pid;
 
   // A datagram cut by a small buffer.
   dump(fd, RTM_GETLINK, AF_UNSPEC, 400);
