@@ -72,6 +72,7 @@ std::shared_ptr<Inode> proc_net_directory(const std::shared_ptr<Filesystem>& fil
   // The directory keeps its filesystem alive, so a live entry here can
   // only belong to the filesystem at that address.
   static std::map<const Filesystem*, std::weak_ptr<Inode>> directories;
+  std::erase_if(directories, [](const auto& item) { return item.second.expired(); });
   std::weak_ptr<Inode>& entry = directories[filesystem.get()];
   std::shared_ptr<Inode> directory = entry.lock();
   if (!directory) {
