@@ -19,8 +19,8 @@ using NetlinkDatagram = std::vector<std::byte>;
 
 // Serves the netlink messages of one send, as Linux's netlink_rcv_skb
 // walks them: dumps and queries of links and addresses get their replies,
-// other requests get an NLMSG_ERROR with the errno, and NLM_F_ACK asks for
-// an acknowledgement. A message whose header is short or longer than the
+// other requests get an NLMSG_ERROR with the errno, and NLM_F_ACK
+// requests an acknowledgement. A message whose header is short or longer than the
 // rest of the data ends the walk silently. `port` is the sender's port
 // id, which every reply carries. `cap_ack` (NETLINK_CAP_ACK) leaves the
 // request's payload out of an error.

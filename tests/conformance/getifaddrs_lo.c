@@ -37,6 +37,19 @@ static void print_address(const char* label, const struct sockaddr* address) {
   }
 }
 
+static const char* family_name(int family) {
+  switch (family) {
+    case AF_PACKET:
+      return "AF_PACKET";
+    case AF_INET:
+      return "AF_INET";
+    case AF_INET6:
+      return "AF_INET6";
+    default:
+      return "other";
+  }
+}
+
 int main(void) {
   struct ifaddrs* list = NULL;
   SHOW("getifaddrs", getifaddrs(&list));
@@ -45,9 +58,7 @@ int main(void) {
       continue;
     }
     int family = entry->ifa_addr != NULL ? entry->ifa_addr->sa_family : -1;
-    printf("lo family %s flags %#x\n",
-           family == AF_PACKET ? "AF_PACKET" : family == AF_INET ? "AF_INET" : family == AF_INET6 ? "AF_INET6" : "other",
-           entry->ifa_flags);
+    printf("lo family %s flags %#x\n", family_name(family), entry->ifa_flags);
     print_address("address", entry->ifa_addr);
     print_address("netmask", entry->ifa_netmask);
     print_address("broadcast", (entry->ifa_flags & IFF_BROADCAST) != 0 ? entry->ifa_broadaddr : NULL);
