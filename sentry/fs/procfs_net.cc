@@ -42,20 +42,32 @@ std::string proc_net_if_inet6_text() {
                      net::kLoopbackName);
 }
 
+// fib_route_seq_show: the header, padded to 127 characters, then the
+// routes of the main IPv4 table. lo's routes live in the local table, so
+// the sandbox's main table has none.
+std::string proc_net_route_text() {
+  return fmt::format("{:<127}\n",
+                     "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU"
+                     "\tWindow\tIRTT");
+}
+
 std::shared_ptr<Inode> text_file(const std::shared_ptr<Filesystem>& filesystem,
                                  GeneratedFile::Generator generate) {
   return std::make_shared<GeneratedFile>(filesystem, std::move(generate), 0444);
 }
 
 std::shared_ptr<Inode> make_net_directory(const std::shared_ptr<Filesystem>& filesystem) {
-  // NOTE: route, tcp, udp, tcp6 and udp6 are missing; a lookup of them
-  // records a missing file.
+  // NOTE: tcp, udp, tcp6, udp6 and the other files are missing; a lookup
+  // of them records a missing file.
   auto net = std::make_shared<KernelFileDirectory>(filesystem, 0555, "/proc/net");
   net->add("dev", text_file(filesystem, [](const Caller&) -> Result<std::string> {
              return proc_net_dev_text();
            }));
   net->add("if_inet6", text_file(filesystem, [](const Caller&) -> Result<std::string> {
              return proc_net_if_inet6_text();
+           }));
+  net->add("route", text_file(filesystem, [](const Caller&) -> Result<std::string> {
+             return proc_net_route_text();
            }));
   net->add("unix", text_file(filesystem, [](const Caller& caller) -> Result<std::string> {
              if (caller.task == nullptr) {

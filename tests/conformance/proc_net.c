@@ -88,6 +88,16 @@ int main(void) {
     }
   }
 
+  // The header of the IPv4 routes; the host's routes differ.
+  if (read_file("/proc/net/route")) {
+    char* end = strchr(text, '\n');
+    show_value("route header length", end != NULL ? end - text : -1);
+    if (end != NULL) {
+      *end = '\0';
+    }
+    show_bool("route header starts with Iface", strncmp(text, "Iface\tDestination\tGateway \tFlags", 32) == 0);
+  }
+
   // A listening stream socket at a path, an abstract datagram socket and
   // a connected pair. The path lives in a fresh temporary directory.
   if (mkdtemp(directory) == NULL) {
