@@ -59,6 +59,9 @@ Result<void> NetlinkSocket::set_option(kernel::Task&, int level, int name,
     case SO_RCVBUF:
       receive_buffer_bytes_ = std::max(requested * 2, kMinReceiveBufferBytes);
       return ok();
+    case SO_PASSCRED:
+      passcred_ = number != 0;
+      return ok();
     default:
       return Errno{ENOPROTOOPT};
   }
@@ -83,6 +86,8 @@ Result<std::vector<std::byte>> NetlinkSocket::get_option(kernel::Task&, int leve
       return bytes_of(send_buffer_bytes_);
     case SO_RCVBUF:
       return bytes_of(receive_buffer_bytes_);
+    case SO_PASSCRED:
+      return bytes_of(int{passcred_ ? 1 : 0});
     default:
       return Errno{ENOPROTOOPT};
   }

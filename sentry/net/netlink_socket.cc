@@ -103,11 +103,17 @@ Result<size_t> NetlinkSocket::send(kernel::Task& task, SendRequest& request) {
     if (receiver == nullptr) {
       return Errno{ECONNREFUSED};
     }
-    receiver->deliver(std::move(data), *port_);
+    // netlink_sendmsg sends the caller's process id and real ids, or the
+    // SCM_CREDENTIALS it passed.
+    const kernel::Credentials& creds = task.creds();
+    const ucred sender = request.credentials.value_or(ucred{.pid = task.thread_group().tgid(),
+                                                            .uid = creds.real_uid,
+                                                            .gid = creds.real_gid});
+    receiver->deliver(std::move(data), *port_, sender);
     return length;
   }
   for (NetlinkDatagram& reply : serve_route_requests(task, data, *port_, cap_ack_)) {
-    deliver(std::move(reply), 0);
+    deliver(std::move(reply), 0, ucred{.pid = 0, .uid = 0, .gid = 0});
   }
   return length;
 }
@@ -146,6 +152,9 @@ Result<ReceiveResult> NetlinkSocket::receive(kernel::Task& task,
     result.msg_flags |= MSG_TRUNC;
   }
   result.address = netlink_address(datagram.source_port, 0);
+  if (passcred_) {
+    result.credentials = datagram.credentials;
+  }
   if ((flags & MSG_PEEK) == 0) {
     queued_bytes_ -= datagram.data.size();
     queue_.pop_front();

@@ -177,6 +177,7 @@ class NetlinkSocket final : public Socket {
       case SO_SNDBUF:
       case SO_RCVBUF:
       case SO_ACCEPTCONN:
+      case SO_PASSCRED:
         return true;
       default:
         return false;
@@ -196,13 +197,14 @@ class NetlinkSocket final : public Socket {
   // NETLINK_LIST_MEMBERSHIPS as 32-bit words.
   std::vector<uint32_t> get_netlink_option(int name) const;
 
-  // Queues a datagram from `source_port`. When the queued data is already
+  // Queues a datagram from `source_port` with its sender's credentials,
+  // which the kernel side's are all 0. When the queued data is already
   // over the receive buffer size the datagram is dropped and, unless
   // NETLINK_NO_ENOBUFS is set, the next receive fails with ENOBUFS, as
   // Linux's netlink_overrun does.
   // NOTE: Linux makes a blocking sender from another socket wait for room
   // instead, where this drops its message too.
-  void deliver(std::vector<std::byte> data, uint32_t source_port) {
+  void deliver(std::vector<std::byte> data, uint32_t source_port, ucred credentials) {
     if (queued_bytes_ > static_cast<size_t>(receive_buffer_bytes_)) {
       if (!no_enobufs_) {
         error_ = ENOBUFS;
@@ -211,7 +213,8 @@ class NetlinkSocket final : public Socket {
       return;
     }
     queued_bytes_ += data.size();
-    queue_.push_back(Datagram{.data = std::move(data), .source_port = source_port});
+    queue_.push_back(Datagram{
+        .data = std::move(data), .source_port = source_port, .credentials = credentials});
     wait_queue_.notify(kReadableEvents);
   }
 
@@ -242,6 +245,7 @@ class NetlinkSocket final : public Socket {
   struct Datagram {
     std::vector<std::byte> data;
     uint32_t source_port;
+    ucred credentials;
   };
 
   void set_port(uint32_t port) {
@@ -265,6 +269,7 @@ class NetlinkSocket final : public Socket {
   // NETLINK_ADD_MEMBERSHIP gives the socket any.
   uint64_t groups_ = 0;
   bool has_groups_ = false;
+  bool passcred_ = false;
   bool cap_ack_ = false;
   bool no_enobufs_ = false;
   bool broadcast_error_ = false;

@@ -297,6 +297,73 @@ static void show_netlink_options(void) {
   close(fd);
 }
 
+// Receives one datagram with its SCM_CREDENTIALS and prints who sent it.
+static void show_sender(int fd, const char* label, uint32_t expected_port) {
+  struct sockaddr_nl from;
+  struct iovec iov = {.iov_base = buffer, .iov_len = BUFFER_BYTES};
+  union {
+    struct cmsghdr align;
+    char bytes[CMSG_SPACE(sizeof(struct ucred))];
+  } control;
+  struct msghdr message = {.msg_name = &from,
+                           .msg_namelen = sizeof(from),
+                           .msg_iov = &iov,
+                           .msg_iovlen = 1,
+                           .msg_control = control.bytes,
+                           .msg_controllen = sizeof(control.bytes)};
+  long length = SHOW(label_of("%s recvmsg", label), recvmsg(fd, &message, 0) > 0 ? 0 : -1);
+  if (length != 0) {
+    return;
+  }
+  show_bool(label_of("%s source port", label), from.nl_pid == expected_port);
+  struct cmsghdr* header = CMSG_FIRSTHDR(&message);
+  if (header == NULL || header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_CREDENTIALS) {
+    printf("%s: no SCM_CREDENTIALS\n", label);
+    return;
+  }
+  struct ucred credentials;
+  memcpy(&credentials, CMSG_DATA(header), sizeof(credentials));
+  show_bool(label_of("%s pid is the process", label), credentials.pid == getpid());
+  show_value(label_of("%s pid is 0", label), credentials.pid == 0);
+  show_bool(label_of("%s uid is the real uid", label), credentials.uid == getuid());
+  show_bool(label_of("%s uid is 0", label), credentials.uid == 0);
+}
+
+// SO_PASSCRED: the kernel side's credentials, and a unicast from another
+// socket with its port and process.
+static void show_credentials(void) {
+  int receiver = open_route_socket();
+  int sender = open_route_socket();
+  struct sockaddr_nl any = {.nl_family = AF_NETLINK};
+  bind(receiver, (struct sockaddr*)&any, sizeof(any));
+  bind(sender, (struct sockaddr*)&any, sizeof(any));
+  struct sockaddr_nl receiver_name, sender_name;
+  socklen_t length = sizeof(receiver_name);
+  getsockname(receiver, (struct sockaddr*)&receiver_name, &length);
+  length = sizeof(sender_name);
+  getsockname(sender, (struct sockaddr*)&sender_name, &length);
+
+  int on = 1;
+  SHOW("SO_PASSCRED", setsockopt(receiver, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)));
+  struct request request = {0};
+  request.header.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtgenmsg));
+  request.header.nlmsg_type = NLMSG_NOOP;
+  request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  send_request(receiver, &request, request.header.nlmsg_len);
+  show_sender(receiver, "kernel reply", 0);
+
+  SHOW("sendto another socket",
+       sendto(sender, &request, request.header.nlmsg_len, 0, (struct sockaddr*)&receiver_name,
+              sizeof(receiver_name)));
+  show_sender(receiver, "unicast", sender_name.nl_pid);
+
+  struct sockaddr_nl nobody = {.nl_family = AF_NETLINK, .nl_pid = 0x7ffffff0};
+  SHOW("sendto an unbound port",
+       sendto(sender, &request, request.header.nlmsg_len, 0, (struct sockaddr*)&nobody, sizeof(nobody)));
+  close(sender);
+  close(receiver);
+}
+
 int main(void) {
   // Socket creation: types and protocols.
   SHOW("socket SOCK_STREAM", socket(AF_NETLINK, SOCK_STREAM, NETLINK_ROUTE));
@@ -415,6 +482,7 @@ int main(void) {
   check_nothing_queued(fd, "overlong length reply");
 
   show_netlink_options();
+  show_credentials();
   own_port = name.nl_pid;
 
   // A datagram cut by a small buffer.
