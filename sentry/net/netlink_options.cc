@@ -62,6 +62,14 @@ Result<void> NetlinkSocket::set_option(kernel::Task&, int level, int name,
     case SO_PASSCRED:
       passcred_ = number != 0;
       return ok();
+    case SO_RCVTIMEO:
+    case kSoRcvtimeoNew:
+      receive_timeout_ = TRY(parse_socket_timeout(value));
+      return ok();
+    case SO_SNDTIMEO:
+    case kSoSndtimeoNew:
+      send_timeout_ = TRY(parse_socket_timeout(value));
+      return ok();
     default:
       return Errno{ENOPROTOOPT};
   }
@@ -88,6 +96,12 @@ Result<std::vector<std::byte>> NetlinkSocket::get_option(kernel::Task&, int leve
       return bytes_of(receive_buffer_bytes_);
     case SO_PASSCRED:
       return bytes_of(int{passcred_ ? 1 : 0});
+    case SO_RCVTIMEO:
+    case kSoRcvtimeoNew:
+      return socket_timeout_bytes(receive_timeout_);
+    case SO_SNDTIMEO:
+    case kSoSndtimeoNew:
+      return socket_timeout_bytes(send_timeout_);
     default:
       return Errno{ENOPROTOOPT};
   }

@@ -126,6 +126,7 @@ Result<ReceiveResult> NetlinkSocket::receive(kernel::Task& task,
     return Errno{EOPNOTSUPP};
   }
   const bool dont_wait = nonblocking() || (flags & MSG_DONTWAIT) != 0;
+  const auto deadline = receive_timeout_.deadline();
   const std::array<kernel::WaitQueue*, 1> own_queue{&wait_queue_};
   while (true) {
     // A pending error is reported first, as skb_recv_datagram does.
@@ -138,7 +139,7 @@ Result<ReceiveResult> NetlinkSocket::receive(kernel::Task& task,
     if (dont_wait) {
       return Errno{EAGAIN};
     }
-    TRY(wait_for_events(task, own_queue, kReadableEvents, std::nullopt));
+    TRY(wait_for_events(task, own_queue, kReadableEvents, deadline));
   }
 
   const Datagram& datagram = queue_.front();

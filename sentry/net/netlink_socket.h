@@ -178,6 +178,10 @@ class NetlinkSocket final : public Socket {
       case SO_RCVBUF:
       case SO_ACCEPTCONN:
       case SO_PASSCRED:
+      case SO_RCVTIMEO:
+      case SO_SNDTIMEO:
+      case kSoRcvtimeoNew:
+      case kSoSndtimeoNew:
         return true;
       default:
         return false;
@@ -219,6 +223,11 @@ class NetlinkSocket final : public Socket {
   }
 
  private:
+  // The 64-bit timeval options of Linux 5.1 and later; on x86_64 they take
+  // the same struct as SO_RCVTIMEO and SO_SNDTIMEO.
+  static constexpr int kSoRcvtimeoNew = 66;
+  static constexpr int kSoSndtimeoNew = 67;
+
   static constexpr int kCapNetBroadcast = 11;
   static constexpr int kCapNetAdmin = 12;
 
@@ -270,6 +279,9 @@ class NetlinkSocket final : public Socket {
   uint64_t groups_ = 0;
   bool has_groups_ = false;
   bool passcred_ = false;
+  SocketTimeout receive_timeout_;
+  // Stored for getsockopt only, because a netlink send never waits here.
+  SocketTimeout send_timeout_;
   bool cap_ack_ = false;
   bool no_enobufs_ = false;
   bool broadcast_error_ = false;

@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstring>
 #include <string>
 
 #include "sentry/kernel/scheduler.h"

@@ -483,6 +483,18 @@ int main(void) {
 
   show_netlink_options();
   show_credentials();
+
+  // A receive timeout ends a wait on an empty queue.
+  struct timeval timeout = {.tv_sec = 0, .tv_usec = 50000};
+  SHOW("SO_RCVTIMEO", setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)));
+  struct timeval read_back = {0};
+  socklen_t timeout_length = sizeof(read_back);
+  SHOW("get SO_RCVTIMEO", getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &read_back, &timeout_length));
+  // Linux rounds the timeout up to whole clock ticks.
+  show_bool("SO_RCVTIMEO read back", read_back.tv_sec == 0 && read_back.tv_usec >= 50000);
+  SHOW("recv past the timeout", recv(fd, buffer, BUFFER_BYTES, 0));
+  timeout.tv_usec = -1;
+  SHOW("SO_RCVTIMEO bad microseconds", setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)));
   own_port = name.nl_pid;
 
   // A datagram cut by a small buffer.
