@@ -28,13 +28,6 @@ void record_missing_option(kernel::Task& task, int name) {
   }
 }
 
-template <typename T>
-std::vector<std::byte> bytes_of(const T& value) {
-  std::vector<std::byte> bytes(sizeof(T));
-  std::memcpy(bytes.data(), &value, sizeof(T));
-  return bytes;
-}
-
 }  // namespace
 
 Result<void> NetlinkSocket::set_option(kernel::Task&, int level, int name,
@@ -81,21 +74,21 @@ Result<std::vector<std::byte>> NetlinkSocket::get_option(kernel::Task&, int leve
   }
   switch (name) {
     case SO_TYPE:
-      return bytes_of(type());
+      return option_bytes(type());
     case SO_DOMAIN:
-      return bytes_of(int{AF_NETLINK});
+      return option_bytes(int{AF_NETLINK});
     case SO_PROTOCOL:
-      return bytes_of(int{NETLINK_ROUTE});
+      return option_bytes(int{NETLINK_ROUTE});
     case SO_ACCEPTCONN:
-      return bytes_of(int{0});
+      return option_bytes(int{0});
     case SO_ERROR:
-      return bytes_of(std::exchange(error_, 0));
+      return option_bytes(std::exchange(error_, 0));
     case SO_SNDBUF:
-      return bytes_of(send_buffer_bytes_);
+      return option_bytes(send_buffer_bytes_);
     case SO_RCVBUF:
-      return bytes_of(receive_buffer_bytes_);
+      return option_bytes(receive_buffer_bytes_);
     case SO_PASSCRED:
-      return bytes_of(int{passcred_ ? 1 : 0});
+      return option_bytes(int{passcred_ ? 1 : 0});
     case SO_RCVTIMEO:
     case kSoRcvtimeoNew:
       return socket_timeout_bytes(receive_timeout_);

@@ -120,8 +120,8 @@ Result<size_t> NetlinkSocket::send(kernel::Task& task, SendRequest& request) {
 
 // netlink_recvmsg: one datagram per call, cut to the buffer with MSG_TRUNC
 // in msg_flags; the MSG_TRUNC flag makes the call return its full length.
-Result<ReceiveResult> NetlinkSocket::receive(kernel::Task& task,
-                                             std::span<const vfs::GuestSegment> data, int flags) {
+Result<ReceiveResult> NetlinkSocket::receive(kernel::Task& task, const SocketBuffer& data,
+                                             int flags) {
   if ((flags & MSG_OOB) != 0) {
     return Errno{EOPNOTSUPP};
   }

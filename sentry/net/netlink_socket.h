@@ -162,7 +162,7 @@ class NetlinkSocket final : public Socket {
   Result<void> shutdown(kernel::Task&, int) override { return Errno{EOPNOTSUPP}; }
 
   Result<size_t> send(kernel::Task& task, SendRequest& request) override;
-  Result<ReceiveResult> receive(kernel::Task& task, std::span<const vfs::GuestSegment> data,
+  Result<ReceiveResult> receive(kernel::Task& task, const SocketBuffer& data,
                                 int flags) override;
 
   bool supports_option(int level, int name) const override {
