@@ -1,5 +1,5 @@
-// Handler of chroot (sys_mount.cc), with the table's Handler signature.
-// NOTE: mount and umount2 have no handler yet and fail with ENOSYS.
+// Handlers of mount, umount2 and chroot (sys_mount.cc) and unshare
+// (sys_unshare.cc), with the table's Handler signature.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,9 @@ namespace ward::syscalls {
 
 struct SyscallArgs;
 
+Result<int64_t> sys_mount(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_umount2(kernel::Task& task, const SyscallArgs& args);
 Result<int64_t> sys_chroot(kernel::Task& task, const SyscallArgs& args);
+Result<int64_t> sys_unshare(kernel::Task& task, const SyscallArgs& args);
 
 }  // namespace ward::syscalls

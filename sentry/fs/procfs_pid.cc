@@ -495,7 +495,7 @@ Result<std::vector<SyntheticDirectory::Entry>> PidDirectory::entries(const Calle
   }
   auto mounts_file = file(
       kMounts, 0444, [mounts = mounts_](const Caller&, kernel::Task& owner) -> Result<std::string> {
-        auto tree = mounts.lock();
+        auto tree = owner.fs().mount_namespace() ? owner.fs().mount_namespace() : mounts.lock();
         if (!tree) {
           return Errno{ENOENT};
         }
@@ -504,15 +504,16 @@ Result<std::vector<SyntheticDirectory::Entry>> PidDirectory::entries(const Calle
   auto mountinfo_file =
       file(kMountinfo, 0444,
            [mounts = mounts_](const Caller&, kernel::Task& owner) -> Result<std::string> {
-             auto tree = mounts.lock();
+             auto tree =
+                 owner.fs().mount_namespace() ? owner.fs().mount_namespace() : mounts.lock();
              if (!tree) {
                return Errno{ENOENT};
              }
              return mountinfo_text(owner.fs().root(), *tree);
            });
   // Linux's mounts_poll reports these readable only, never writable.
-  // NOTE: it adds POLLERR and POLLPRI after a mount change since the open.
-  // The sandbox's mounts cannot change yet (no mount(2)), so these never do.
+  // NOTE: it adds POLLERR and POLLPRI after a mount change since the open;
+  // ward does not.
   mounts_file->set_poll_events(POLLIN | POLLRDNORM);
   mountinfo_file->set_poll_events(POLLIN | POLLRDNORM);
   list.push_back({"mounts", mounts_file});

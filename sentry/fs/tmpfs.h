@@ -46,6 +46,9 @@ class TmpfsFilesystem final : public Filesystem {
   Result<struct statfs> statfs() override;
 
   uint64_t size_limit_bytes() const { return size_limit_bytes_; }
+  // A new limit, as a remount with size= sets it. The caller checks that
+  // the data held fits.
+  void set_size_limit_bytes(uint64_t size_limit_bytes) { size_limit_bytes_ = size_limit_bytes; }
   uint64_t used_bytes() const { return used_bytes_; }
 
   // Counts `bytes` more data against the limit: ENOSPC when they do not fit.

@@ -88,6 +88,7 @@ class Task final : public platform::StopListener {
   void set_fdtable(std::shared_ptr<vfs::FdTable> fdtable) { fdtable_ = std::move(fdtable); }
   vfs::FsContext& fs() { return *fs_; }
   const std::shared_ptr<vfs::FsContext>& fs_ref() const { return fs_; }
+  void set_fs(std::shared_ptr<vfs::FsContext> fs) { fs_ = std::move(fs); }
   Credentials& creds() { return creds_; }
   const Credentials& creds() const { return creds_; }
 

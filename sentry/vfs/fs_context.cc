@@ -15,7 +15,9 @@ FsContext::FsContext(VirtualDentry root, VirtualDentry cwd, mode_t umask)
 mode_t FsContext::set_umask(mode_t umask) { return std::exchange(umask_, umask & 0777); }
 
 std::shared_ptr<FsContext> FsContext::clone() const {
-  return std::make_shared<FsContext>(root_, cwd_, umask_);
+  auto copy = std::make_shared<FsContext>(root_, cwd_, umask_);
+  copy->set_mount_namespace(mount_namespace_);
+  return copy;
 }
 
 Result<std::shared_ptr<FsContext>> make_fs_context(MountNamespace& mounts,
@@ -26,7 +28,9 @@ Result<std::shared_ptr<FsContext>> make_fs_context(MountNamespace& mounts,
   const Caller caller{.creds = creds, .fs = at_root, .task = nullptr};
   const WalkOptions directory{.follow_final = true, .require_directory = true};
   VirtualDentry location = TRY(walk_path(caller, root, cwd, directory));
-  return std::make_shared<FsContext>(root, std::move(location));
+  auto context = std::make_shared<FsContext>(root, std::move(location));
+  context->set_mount_namespace(mounts.weak_from_this().lock());
+  return context;
 }
 
 }  // namespace ward::vfs

@@ -23,6 +23,16 @@ class FsContext {
   const VirtualDentry& cwd() const { return cwd_; }
   mode_t umask() const { return umask_; }
 
+  // The mount namespace the task lives in. Linux keeps it beside the
+  // fs_struct (in the nsproxy), but tasks that share an FsContext always
+  // share the namespace, because clone and unshare reject CLONE_NEWNS
+  // together with a shared CLONE_FS. Null when nothing set it; the task's
+  // kernel's namespace applies then.
+  const std::shared_ptr<MountNamespace>& mount_namespace() const { return mount_namespace_; }
+  void set_mount_namespace(std::shared_ptr<MountNamespace> mounts) {
+    mount_namespace_ = std::move(mounts);
+  }
+
   void set_root(VirtualDentry root) { root_ = std::move(root); }
   void set_cwd(VirtualDentry cwd) { cwd_ = std::move(cwd); }
   // Stores the permission bits of `umask` and returns the previous mask.
@@ -35,6 +45,7 @@ class FsContext {
   VirtualDentry root_;
   VirtualDentry cwd_;
   mode_t umask_;
+  std::shared_ptr<MountNamespace> mount_namespace_;
 };
 
 // The FsContext of a sandbox's first process: the namespace's root as root,

@@ -46,6 +46,7 @@ std::string Mount::options_string() const {
 
 MountNamespace::MountNamespace(std::shared_ptr<Mount> root_mount)
     : root_mount_(std::move(root_mount)) {
+  root_mount_->namespace_ = this;
   mounts_.push_back(root_mount_);
 }
 
@@ -54,17 +55,7 @@ VirtualDentry MountNamespace::root() const {
 }
 
 Result<void> MountNamespace::attach(const VirtualDentry& mountpoint, std::shared_ptr<Mount> mount) {
-  // A directory covers a directory and a file a file, as Linux's
-  // graft_tree requires.
-  if (mountpoint.dentry->inode().is_dir() != mount->root()->inode().is_dir()) {
-    return Errno{ENOTDIR};
-  }
-  mount->parent_ = mountpoint.mount;
-  mount->mountpoint_ = mountpoint.dentry;
-  mountpoint.dentry->add_mount();
-  mountpoint.mount->children_[mountpoint.dentry.get()].push_back(mount);
-  mounts_.push_back(std::move(mount));
-  return ok();
+  return attach_tree(mountpoint, MountTree{std::move(mount)});
 }
 
 std::vector<std::shared_ptr<Mount>> MountNamespace::mounts() const { return mounts_; }

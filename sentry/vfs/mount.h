@@ -24,6 +24,14 @@ struct MountOptions {
   bool nosuid = false;
 };
 
+// How mount and unmount events spread from a mount to others (Linux's
+// shared subtrees). Only kUnbindable changes what ward does: such a mount
+// cannot be the source of a bind mount.
+// NOTE: ward records kShared and kSlave but sends no events between peers.
+enum class Propagation { kPrivate, kShared, kSlave, kUnbindable };
+
+class MountNamespace;
+
 class Mount : public std::enable_shared_from_this<Mount> {
  public:
   // `source` is the first field of /proc/mounts ("proc", "none").
@@ -39,6 +47,23 @@ class Mount : public std::enable_shared_from_this<Mount> {
   const std::string& source() const { return source_; }
   const MountOptions& options() const { return options_; }
   bool read_only() const { return options_.read_only; }
+  // Replaces the per-mount flags, as a remount does.
+  void set_options(const MountOptions& options) { options_ = options; }
+
+  Propagation propagation() const { return propagation_; }
+  void set_propagation(Propagation propagation) { propagation_ = propagation; }
+
+  // The namespace this mount is attached in; null for an anonymous mount,
+  // a mount not yet attached and one that umount2 detached.
+  const MountNamespace* mount_namespace() const { return namespace_; }
+
+  // True when some mount is attached on a dentry of this one.
+  bool has_children() const { return !children_.empty(); }
+
+  // umount2's MNT_EXPIRE mark: set by the first such call, which fails with
+  // EAGAIN, so that a second one unmounts.
+  bool expiry_mark() const { return expiry_mark_; }
+  void set_expiry_mark(bool mark) { expiry_mark_ = mark; }
 
   // The mount this one is attached to, and the dentry in it that this one
   // covers; null for a namespace's root mount and for anonymous mounts.
@@ -54,33 +79,78 @@ class Mount : public std::enable_shared_from_this<Mount> {
 
  private:
   friend class MountNamespace;
+  friend void link_mount(const VirtualDentry& mountpoint, const std::shared_ptr<Mount>& mount);
+  friend void unlink_mount(Mount& mount);
 
   int id_;
   std::shared_ptr<Dentry> root_;
   std::string source_;
   MountOptions options_;
+  Propagation propagation_ = Propagation::kPrivate;
+  const MountNamespace* namespace_ = nullptr;
+  bool expiry_mark_ = false;
   std::weak_ptr<Mount> parent_;
   std::shared_ptr<Dentry> mountpoint_;
   // Keyed by the covered dentry; a later mount on the same dentry is pushed
-  // on top.
+  // on top. A key never maps to an empty vector.
   std::map<const Dentry*, std::vector<std::shared_ptr<Mount>>> children_;
 };
 
-// The mount tree of one sandbox.
-class MountNamespace {
+// A mount with the mounts attached below it, not attached anywhere yet:
+// what a recursive bind mount copies. The first is the top; each parent
+// comes before its children.
+using MountTree = std::vector<std::shared_ptr<Mount>>;
+
+// The mount tree of a mount namespace. The sandbox starts with one; each
+// unshare(CLONE_NEWNS) makes a copy (mount_tree.cc).
+class MountNamespace : public std::enable_shared_from_this<MountNamespace> {
  public:
   explicit MountNamespace(std::shared_ptr<Mount> root_mount);
 
   // The root of the tree: the root mount and its root dentry.
   VirtualDentry root() const;
+  const std::shared_ptr<Mount>& root_mount() const { return root_mount_; }
 
   // Attaches `mount` on `mountpoint`, which must belong to a mount of this
   // namespace. ENOTDIR unless both are directories or both are not.
   Result<void> attach(const VirtualDentry& mountpoint, std::shared_ptr<Mount> mount);
 
+  // Attaches the top of `tree` on `mountpoint` and adds the whole tree to
+  // the namespace. ENOTDIR as attach.
+  Result<void> attach_tree(const VirtualDentry& mountpoint, const MountTree& tree);
+
   // Every mount, each parent before its children, in attach order: the
   // order of /proc/mounts.
   std::vector<std::shared_ptr<Mount>> mounts() const;
+
+  // True when `mount` is attached in this namespace (Linux's check_mnt).
+  bool contains(const Mount& mount) const { return mount.namespace_ == this; }
+
+  // Detaches `top` and every mount below it from the namespace and from
+  // their parents: umount2's MNT_DETACH, and the end of a plain umount.
+  // Paths no longer reach them, but an open file or a working directory
+  // on one keeps using it.
+  void detach_tree(const std::shared_ptr<Mount>& top);
+
+  // Moves `top`, with the mounts below it, onto `mountpoint` (MS_MOVE).
+  // EINVAL for the root mount, ENOTDIR as attach, ELOOP when `mountpoint`
+  // lies below `top`.
+  Result<void> move_tree(const std::shared_ptr<Mount>& top, const VirtualDentry& mountpoint);
+
+  // A copy of the mount at `source` showing the subtree from
+  // source.dentry down, with its flags, for a bind mount. With `recursive`,
+  // the mounts attached below that subtree are copied too, except
+  // unbindable ones. EINVAL when the source mount is unbindable.
+  Result<MountTree> copy_for_bind(const VirtualDentry& source, bool recursive) const;
+
+  // A new namespace with a copy of every mount, as unshare(CLONE_NEWNS)
+  // makes. `copies` receives each old mount's copy, so that the caller can
+  // move its root and working directory over.
+  std::shared_ptr<MountNamespace> copy(
+      std::map<const Mount*, std::shared_ptr<Mount>>& copies) const;
+
+  // `top` and the mounts attached below it, in the order of mounts().
+  std::vector<std::shared_ptr<Mount>> subtree(const Mount& top) const;
 
  private:
   std::shared_ptr<Mount> root_mount_;
@@ -110,5 +180,8 @@ Result<struct statfs> statfs_at(const VirtualDentry& location);
 
 // The top of target's mount tree: the root mount of its namespace.
 VirtualDentry tree_root_of(const VirtualDentry& target);
+
+// True when `dentry` is `ancestor` or lies below it (Linux's is_subdir).
+bool is_subdir(const Dentry& dentry, const Dentry& ancestor);
 
 }  // namespace ward::vfs

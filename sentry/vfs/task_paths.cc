@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/caller.h"
 #include "sentry/vfs/fdtable.h"
@@ -27,6 +28,11 @@ Result<VirtualDentry> lookup_at(kernel::Task& task, int dirfd, std::string_view 
     return start;
   }
   return walk_path(caller_of(task), start, path, options);
+}
+
+std::shared_ptr<MountNamespace> mount_namespace_of(kernel::Task& task) {
+  const std::shared_ptr<MountNamespace>& own = task.fs().mount_namespace();
+  return own != nullptr ? own : task.kernel().mounts_ref();
 }
 
 Result<FileRef> io_file(kernel::Task& task, int fd) {

@@ -3,6 +3,7 @@
 // and the walk.
 #pragma once
 
+#include <memory>
 #include <string_view>
 
 #include "sentry/vfs/file.h"
@@ -15,6 +16,8 @@ class Task;
 
 namespace ward::vfs {
 
+class MountNamespace;
+
 // Where a relative `path` starts for `dirfd`: the cwd for AT_FDCWD, else
 // the dirfd's location (EBADF when none is open there). An absolute path
 // ignores the dirfd, as Linux does, and so never fails here.
@@ -25,6 +28,10 @@ Result<VirtualDentry> start_for(kernel::Task& task, int dirfd, std::string_view 
 // AT_FDCWD.
 Result<VirtualDentry> lookup_at(kernel::Task& task, int dirfd, std::string_view path,
                                 const WalkOptions& options = {});
+
+// The mount namespace `task` lives in: its FsContext's, or the kernel's
+// when the FsContext names none.
+std::shared_ptr<MountNamespace> mount_namespace_of(kernel::Task& task);
 
 // The open file at `fd` for I/O: EBADF when none is open there or it is an
 // O_PATH file, which only fstat, fchdir, fcntl and *at dirfds accept.

@@ -1068,6 +1068,26 @@ def case_ipcs_lists_objects(case):
             raise CaseFailed(f"ipcs listed {listed} under {title!r}, expected {rows}\n"
                              f"{describe(result)}")
 
+
+def case_mount_tmpfs_util_linux(case):
+    # util-linux mount and umount change the sandbox's own mount tree: the
+    # file written on the tmpfs is gone after the umount, and the host's
+    # /mnt never sees it.
+    if not os.access("/bin/mount", os.X_OK) or not os.access("/bin/umount", os.X_OK):
+        raise CaseSkipped("/bin/mount or /bin/umount is not installed (Debian package mount)")
+    script = (
+        "mount -t tmpfs none /mnt && echo x > /mnt/f && cat /mnt/f"
+        " && grep -c '^none /mnt tmpfs' /proc/self/mounts"
+        " && umount /mnt && test ! -e /mnt/f && echo gone"
+    )
+    result = case.run_ward(["/bin/sh", "-c", script])
+    expect_status(result, "exit 0")
+    expect_no_stderr(result)
+    expect_stdout(result, b"x\n1\ngone\n")
+    if os.path.lexists("/mnt/f"):
+        raise CaseFailed("the sandbox's write on its tmpfs reached the host's /mnt/f")
+
+
 # Tools that read /proc and /sys. Values that change between runs (times,
 # memory use, pids) are checked for form; CPU counts match native.
 
