@@ -310,6 +310,9 @@ Result<int64_t> sys_mount(kernel::Task& task, const SyscallArgs& args) {
   }
 
   const std::shared_ptr<vfs::MountNamespace> mounts = vfs::mount_namespace_of(task);
+  if (mounts == nullptr) {
+    return Errno{EINVAL};  // a task outside any namespace has no mount to change
+  }
   const vfs::MountOptions options = options_from_flags(flags);
   if ((flags & (MS_REMOUNT | MS_BIND)) == (MS_REMOUNT | MS_BIND)) {
     return remount_bind(*mounts, target, options);
@@ -350,7 +353,7 @@ Result<int64_t> sys_umount2(kernel::Task& task, const SyscallArgs& args) {
     return Errno{EPERM};
   }
   const std::shared_ptr<vfs::MountNamespace> mounts = vfs::mount_namespace_of(task);
-  if (!is_mount_root(target) || !mounts->contains(*target.mount)) {
+  if (mounts == nullptr || !is_mount_root(target) || !mounts->contains(*target.mount)) {
     return Errno{EINVAL};
   }
 

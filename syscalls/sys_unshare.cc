@@ -101,6 +101,10 @@ Result<int64_t> sys_unshare(kernel::Task& task, const SyscallArgs& args) {
   if ((flags & CLONE_NEWNS) != 0 && !task.creds().has_capability(CAP_SYS_ADMIN)) {
     return Errno{EPERM};
   }
+  const std::shared_ptr<vfs::MountNamespace> mounts = vfs::mount_namespace_of(task);
+  if ((flags & CLONE_NEWNS) != 0 && mounts == nullptr) {
+    return Errno{EINVAL};  // a task outside any namespace has no tree to copy
+  }
 
   if ((flags & CLONE_FS) != 0 && task.fs_ref().use_count() > 1) {
     task.set_fs(task.fs().clone());
@@ -109,7 +113,6 @@ Result<int64_t> sys_unshare(kernel::Task& task, const SyscallArgs& args) {
     task.set_fdtable(task.fdtable().clone());
   }
   if ((flags & CLONE_NEWNS) != 0) {
-    const std::shared_ptr<vfs::MountNamespace> mounts = vfs::mount_namespace_of(task);
     enter_copied_namespace(task.fs(), *mounts);
   }
   return 0;

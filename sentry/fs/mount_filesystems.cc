@@ -179,6 +179,8 @@ std::optional<FilesystemFailure> parse_tmpfs_option(const DataOption& option,
       return invalid();
     }
     // Linux counts the limit in whole pages.
+    // NOTE: size=0 means no limit on Linux; ward keeps its default limit,
+    // half the host's RAM.
     parameters.size_bytes = (size_bytes + kPageBytes - 1) / kPageBytes * kPageBytes;
     return std::nullopt;
   }
@@ -355,8 +357,6 @@ std::optional<FilesystemFailure> reconfigure_filesystem(const Mount& mount, std:
   // mode=, uid= and gid= set up a new tmpfs only; a remount ignores them
   // as Linux's shmem_reconfigure does.
   if (tmpfs != nullptr && tmpfs_parameters.size_bytes) {
-    // NOTE: size=0 means no limit on Linux; ward keeps the default limit,
-    // half the host's RAM.
     const uint64_t size_bytes = *tmpfs_parameters.size_bytes != 0
                                     ? *tmpfs_parameters.size_bytes
                                     : default_tmpfs_size_bytes();

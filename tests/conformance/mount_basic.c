@@ -228,6 +228,46 @@ static void busy_mounts(void) {
   unlink(at(0, "link"));
 }
 
+// A child that unshares its mount namespace mounts in its own copy: the
+// parent never sees that mount, and the child still sees the parent's.
+static void namespace_copies(void) {
+  SHOW("mount tmpfs on a", mount("none", at(0, "a"), "tmpfs", 0, NULL));
+  pid_t child = fork();
+  if (child == 0) {
+    SHOW("child unshare CLONE_NEWNS", unshare(CLONE_NEWNS));
+    struct stat st;
+    SHOW("child write on the parent's tmpfs", write_file(at(0, "a/shared"), "shared\n"));
+    SHOW("child mount tmpfs on b", mount("none", at(0, "b"), "tmpfs", 0, NULL));
+    SHOW("child write b/f", write_file(at(0, "b/f"), "child\n"));
+    SHOW("child umount a", umount(at(0, "a")));
+    SHOW("child stat a/shared", stat(at(0, "a/shared"), &st));
+    show_mount_entry("child mounts entry b", "b", false);
+    fflush(stdout);
+    _exit(check_failures == 0 ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  show_value("child exit status", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  struct stat st;
+  SHOW("parent stat b/f", stat(at(0, "b/f"), &st));
+  show_mount_entry("parent mounts entry b", "b", false);
+  SHOW("parent stat a/shared", stat(at(0, "a/shared"), &st));
+  SHOW("parent umount a", umount(at(0, "a")));
+}
+
+// proc and sysfs mounted again elsewhere show the same files.
+static void kernel_filesystems(void) {
+  SHOW("mount proc on a", mount("proc", at(0, "a"), "proc", MS_NOSUID | MS_NODEV, NULL));
+  struct stat st;
+  SHOW("stat a/self/status", stat(at(0, "a/self/status"), &st));
+  show_mount_entry("mounts entry a", "a", false);
+  SHOW("umount a", umount(at(0, "a")));
+  SHOW("mount proc with an unknown option", mount("proc", at(0, "a"), "proc", 0, "bogus"));
+  SHOW("mount sysfs on a", mount("sysfs", at(0, "a"), "sysfs", 0, NULL));
+  SHOW("stat a/devices/system/cpu", stat(at(0, "a/devices/system/cpu"), &st));
+  SHOW("umount a", umount(at(0, "a")));
+}
+
 static void bad_calls(void) {
   SHOW("umount a non-mount", umount(at(0, "src")));
   SHOW("umount missing", umount(at(0, "missing")));
@@ -286,6 +326,8 @@ int main(void) {
   bind_mounts();
   remounts();
   busy_mounts();
+  namespace_copies();
+  kernel_filesystems();
   bad_calls();
   as_nobody();
 
