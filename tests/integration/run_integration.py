@@ -1088,6 +1088,26 @@ def case_mount_tmpfs_util_linux(case):
         raise CaseFailed("the sandbox's write on its tmpfs reached the host's /mnt/f")
 
 
+def case_mount_as_user(case):
+    # Without CAP_SYS_ADMIN (ward do --user), mount, umount2 and
+    # unshare(CLONE_NEWNS) fail with EPERM.
+    script = (
+        "import ctypes, errno\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "calls = [\n"
+        "    ('mount', lambda: libc.mount(b'none', b'/tmp', b'tmpfs', 0, None)),\n"
+        "    ('umount2', lambda: libc.umount2(b'/dev/shm', 0)),\n"
+        "    ('unshare', lambda: libc.unshare(0x20000)),\n"
+        "]\n"
+        "for name, call in calls:\n"
+        "    result = call()\n"
+        "    print(name, result, errno.errorcode.get(ctypes.get_errno(), '-'))\n"
+    )
+    result = case.run_ward([PYTHON, "-c", script], do_flags=["--user", "1000:1000"])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"mount -1 EPERM\numount2 -1 EPERM\nunshare -1 EPERM\n")
+
+
 # Tools that read /proc and /sys. Values that change between runs (times,
 # memory use, pids) are checked for form; CPU counts match native.
 
