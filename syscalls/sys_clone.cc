@@ -38,11 +38,10 @@ void record_unsupported_flags(kernel::Task& task, uint64_t flags) {
     const char* name;
   };
   static constexpr Named kUnsupported[] = {
-      {CLONE_NEWNS, "CLONE_NEWNS"},         {CLONE_NEWUTS, "CLONE_NEWUTS"},
-      {CLONE_NEWIPC, "CLONE_NEWIPC"},       {CLONE_NEWUSER, "CLONE_NEWUSER"},
-      {CLONE_NEWPID, "CLONE_NEWPID"},       {CLONE_NEWNET, "CLONE_NEWNET"},
-      {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"}, {0x00000080, "CLONE_NEWTIME"},
-      {0x200000000ULL, "CLONE_INTO_CGROUP"},
+      {CLONE_NEWUTS, "CLONE_NEWUTS"},   {CLONE_NEWIPC, "CLONE_NEWIPC"},
+      {CLONE_NEWUSER, "CLONE_NEWUSER"}, {CLONE_NEWPID, "CLONE_NEWPID"},
+      {CLONE_NEWNET, "CLONE_NEWNET"},   {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"},
+      {0x00000080, "CLONE_NEWTIME"},    {0x200000000ULL, "CLONE_INTO_CGROUP"},
   };
   for (const Named& entry : kUnsupported) {
     if ((flags & entry.flag) != 0) {

@@ -250,10 +250,8 @@ Result<int64_t> new_mount(kernel::Task& task, vfs::MountNamespace& mounts,
     return mount_block_device(task, *type, source);
   }
 
-  const vfs::FilesystemRequest request{.type = *type,
-                                       .data = data,
-                                       .fs_uid = task.creds().fs_uid,
-                                       .fs_gid = task.creds().fs_gid};
+  const vfs::FilesystemRequest request{
+      .type = *type, .data = data, .fs_uid = task.creds().fs_uid, .fs_gid = task.creds().fs_gid};
   vfs::NewFilesystem filesystem;
   if (auto failure = vfs::make_filesystem(mounts, request, filesystem)) {
     return fail_with(task, *failure);

@@ -3,13 +3,10 @@
 #include <linux/capability.h>
 #include <sched.h>
 
-#include <map>
-
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/fs_context.h"
-#include "sentry/vfs/mount.h"
 #include "sentry/vfs/task_paths.h"
 #include "syscalls/args.h"
 #include "syscalls/gaps.h"
@@ -32,9 +29,9 @@ bool record_missing_namespaces(kernel::Task& task, uint64_t flags) {
     const char* name;
   };
   static constexpr Named kMissing[] = {
-      {CLONE_NEWUTS, "CLONE_NEWUTS"}, {CLONE_NEWIPC, "CLONE_NEWIPC"},
-      {CLONE_NEWNET, "CLONE_NEWNET"}, {CLONE_NEWUSER, "CLONE_NEWUSER"},
-      {CLONE_NEWPID, "CLONE_NEWPID"}, {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"},
+      {CLONE_NEWUTS, "CLONE_NEWUTS"},   {CLONE_NEWIPC, "CLONE_NEWIPC"},
+      {CLONE_NEWNET, "CLONE_NEWNET"},   {CLONE_NEWUSER, "CLONE_NEWUSER"},
+      {CLONE_NEWPID, "CLONE_NEWPID"},   {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"},
       {kCloneNewTime, "CLONE_NEWTIME"},
   };
   bool missing = false;
@@ -45,23 +42,6 @@ bool record_missing_namespaces(kernel::Task& task, uint64_t flags) {
     }
   }
   return missing;
-}
-
-// Gives `fs` a copy of `mounts`, and moves its root and working directory
-// to the copies of their mounts, as Linux's copy_mnt_ns does.
-void enter_copied_namespace(vfs::FsContext& fs, const vfs::MountNamespace& mounts) {
-  std::map<const vfs::Mount*, std::shared_ptr<vfs::Mount>> copies;
-  fs.set_mount_namespace(mounts.copy(copies));
-
-  auto moved = [&](const vfs::VirtualDentry& location) {
-    auto copy = copies.find(location.mount.get());
-    if (copy == copies.end()) {
-      return location;
-    }
-    return vfs::VirtualDentry{.mount = copy->second, .dentry = location.dentry};
-  };
-  fs.set_root(moved(fs.root()));
-  fs.set_cwd(moved(fs.cwd()));
 }
 
 }  // namespace
@@ -113,7 +93,7 @@ Result<int64_t> sys_unshare(kernel::Task& task, const SyscallArgs& args) {
     task.set_fdtable(task.fdtable().clone());
   }
   if ((flags & CLONE_NEWNS) != 0) {
-    enter_copied_namespace(task.fs(), *mounts);
+    task.fs().enter_copy_of(*mounts);
   }
   return 0;
 }

@@ -220,12 +220,16 @@ std::optional<FilesystemFailure> parse_tmpfs_option(const DataOption& option,
     return std::nullopt;
   }
 
-  static constexpr std::array<std::string_view, 10> kMissing = {
-      "nr_inodes",         "huge",
-      "mpol",              "noswap",
-      "quota",             "usrquota",
-      "grpquota",          "usrquota_block_hardlimit",
-      "usrquota_inode_hardlimit", "grpquota_block_hardlimit"};
+  static constexpr std::array<std::string_view, 10> kMissing = {"nr_inodes",
+                                                                "huge",
+                                                                "mpol",
+                                                                "noswap",
+                                                                "quota",
+                                                                "usrquota",
+                                                                "grpquota",
+                                                                "usrquota_block_hardlimit",
+                                                                "usrquota_inode_hardlimit",
+                                                                "grpquota_block_hardlimit"};
   for (const std::string_view name : kMissing) {
     if (option.key == name) {
       return missing(kTmpfsType, option.key);
@@ -272,9 +276,8 @@ std::shared_ptr<Dentry> single_instance_root(MountNamespace& mounts, std::string
 
 bool is_block_device_filesystem(std::string_view type) {
   static constexpr std::array<std::string_view, 20> kBlockTypes = {
-      "ext2", "ext3",  "ext4",    "xfs",   "btrfs",    "vfat",  "msdos",
-      "fat",  "exfat", "iso9660", "f2fs",  "ntfs",     "ntfs3", "jfs",
-      "udf",  "hfs",   "hfsplus", "minix", "squashfs", "erofs"};
+      "ext2", "ext3", "ext4",  "xfs", "btrfs", "vfat", "msdos",   "fat",   "exfat",    "iso9660",
+      "f2fs", "ntfs", "ntfs3", "jfs", "udf",   "hfs",  "hfsplus", "minix", "squashfs", "erofs"};
   for (const std::string_view name : kBlockTypes) {
     if (type == name) {
       return true;
@@ -287,8 +290,8 @@ std::optional<FilesystemFailure> make_filesystem(MountNamespace& mounts,
                                                  const FilesystemRequest& request,
                                                  NewFilesystem& filesystem) {
   const bool tmpfs = request.type == kTmpfsType;
-  const bool single_instance = request.type == kProcfsType || request.type == kSysfsType ||
-                               request.type == kDevfsType;
+  const bool single_instance =
+      request.type == kProcfsType || request.type == kSysfsType || request.type == kDevfsType;
   if (!tmpfs && !single_instance) {
     return FilesystemFailure{.error = ENODEV,
                              .gap = "filesystem type " + std::string(request.type)};
@@ -314,9 +317,9 @@ std::optional<FilesystemFailure> make_filesystem(MountNamespace& mounts,
       }
       continue;
     }
-    const bool proc_option = request.type == kProcfsType && (option.key == "hidepid" ||
-                                                             option.key == "gid" ||
-                                                             option.key == "subset");
+    const bool proc_option =
+        request.type == kProcfsType &&
+        (option.key == "hidepid" || option.key == "gid" || option.key == "subset");
     // Linux's devtmpfs takes tmpfs's options; sysfs takes none.
     if (proc_option || request.type == kDevfsType) {
       return missing(request.type, option.key);
@@ -357,9 +360,8 @@ std::optional<FilesystemFailure> reconfigure_filesystem(const Mount& mount, std:
   // mode=, uid= and gid= set up a new tmpfs only; a remount ignores them
   // as Linux's shmem_reconfigure does.
   if (tmpfs != nullptr && tmpfs_parameters.size_bytes) {
-    const uint64_t size_bytes = *tmpfs_parameters.size_bytes != 0
-                                    ? *tmpfs_parameters.size_bytes
-                                    : default_tmpfs_size_bytes();
+    const uint64_t size_bytes = *tmpfs_parameters.size_bytes != 0 ? *tmpfs_parameters.size_bytes
+                                                                  : default_tmpfs_size_bytes();
     if (size_bytes < tmpfs->used_bytes()) {
       return invalid();
     }

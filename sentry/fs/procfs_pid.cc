@@ -501,16 +501,15 @@ Result<std::vector<SyntheticDirectory::Entry>> PidDirectory::entries(const Calle
         }
         return mounts_text(owner.fs().root(), *tree);
       });
-  auto mountinfo_file =
-      file(kMountinfo, 0444,
-           [mounts = mounts_](const Caller&, kernel::Task& owner) -> Result<std::string> {
-             auto tree =
-                 owner.fs().mount_namespace() ? owner.fs().mount_namespace() : mounts.lock();
-             if (!tree) {
-               return Errno{ENOENT};
-             }
-             return mountinfo_text(owner.fs().root(), *tree);
-           });
+  auto mountinfo_file = file(
+      kMountinfo, 0444,
+      [mounts = mounts_](const Caller&, kernel::Task& owner) -> Result<std::string> {
+        auto tree = owner.fs().mount_namespace() ? owner.fs().mount_namespace() : mounts.lock();
+        if (!tree) {
+          return Errno{ENOENT};
+        }
+        return mountinfo_text(owner.fs().root(), *tree);
+      });
   // Linux's mounts_poll reports these readable only, never writable.
   // NOTE: it adds POLLERR and POLLPRI after a mount change since the open;
   // ward does not.

@@ -13,6 +13,7 @@
 #include "sentry/mm/memory_manager.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/fs_context.h"
+#include "sentry/vfs/task_paths.h"
 
 namespace ward::kernel {
 namespace {
@@ -166,7 +167,9 @@ Result<void> check_process_limit(Task& parent) {
 Result<pid_t> clone_task(Task& parent, const CloneRequest& request) {
   uint64_t flags = request.flags;
   TRY(check_flags(parent, flags));
-  if ((flags & kNamespaceFlags) != 0 || (flags & kCloneIntoCgroup) != 0) {
+  // CLONE_NEWNS is the one namespace ward makes: a copy of the mount tree.
+  if ((flags & kNamespaceFlags & ~static_cast<uint64_t>(CLONE_NEWNS)) != 0 ||
+      (flags & kCloneIntoCgroup) != 0) {
     return Errno{EINVAL};  // the caller records which flag as a gap
   }
   if ((flags & CLONE_PIDFD) != 0 && (flags & CLONE_THREAD) != 0) {
@@ -189,6 +192,17 @@ Result<pid_t> clone_task(Task& parent, const CloneRequest& request) {
       (flags & CLONE_FILES) != 0 ? parent.fdtable_ref() : parent.fdtable().clone();
   std::shared_ptr<vfs::FsContext> fs =
       (flags & CLONE_FS) != 0 ? parent.fs_ref() : parent.fs().clone();
+  if ((flags & CLONE_NEWNS) != 0) {
+    // check_flags rejected CLONE_FS with it, so `fs` is the child's own.
+    if (!parent.creds().has_capability(CAP_SYS_ADMIN)) {
+      return Errno{EPERM};
+    }
+    const std::shared_ptr<vfs::MountNamespace> mounts = vfs::mount_namespace_of(parent);
+    if (mounts == nullptr) {
+      return Errno{EINVAL};
+    }
+    fs->enter_copy_of(*mounts);
+  }
 
   platform::Registers regs = child_registers(parent, request);
   std::vector<std::byte> xsave = TRY(parent.context().read_fp_state());

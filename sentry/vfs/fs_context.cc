@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <map>
+
 #include "sentry/kernel/credentials.h"
 #include "sentry/vfs/caller.h"
 #include "sentry/vfs/mount.h"
@@ -18,6 +20,21 @@ std::shared_ptr<FsContext> FsContext::clone() const {
   auto copy = std::make_shared<FsContext>(root_, cwd_, umask_);
   copy->set_mount_namespace(mount_namespace_);
   return copy;
+}
+
+void FsContext::enter_copy_of(const MountNamespace& mounts) {
+  std::map<const Mount*, std::shared_ptr<Mount>> copies;
+  mount_namespace_ = mounts.copy(copies);
+
+  auto moved = [&](const VirtualDentry& location) {
+    auto copy = copies.find(location.mount.get());
+    if (copy == copies.end()) {
+      return location;
+    }
+    return VirtualDentry{.mount = copy->second, .dentry = location.dentry};
+  };
+  root_ = moved(root_);
+  cwd_ = moved(cwd_);
 }
 
 Result<std::shared_ptr<FsContext>> make_fs_context(MountNamespace& mounts,

@@ -41,6 +41,11 @@ class FsContext {
   // A copy for fork or clone without CLONE_FS.
   std::shared_ptr<FsContext> clone() const;
 
+  // Moves this context into a copy of `mounts`, with its root and working
+  // directory on the copies of their mounts, as Linux's copy_mnt_ns does
+  // for unshare and clone with CLONE_NEWNS.
+  void enter_copy_of(const MountNamespace& mounts);
+
  private:
   VirtualDentry root_;
   VirtualDentry cwd_;

@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -255,6 +257,24 @@ static void namespace_copies(void) {
   SHOW("parent umount a", umount(at(0, "a")));
 }
 
+// clone(CLONE_NEWNS) gives the child a copy of the mount tree, as unshare
+// does; with CLONE_FS it is EINVAL.
+static void clone_namespace(void) {
+  SHOW("clone CLONE_NEWNS|CLONE_FS",
+       syscall(SYS_clone, CLONE_NEWNS | CLONE_FS | SIGCHLD, NULL, NULL, NULL, 0));
+  long child = syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, NULL, NULL, NULL, 0);
+  if (child == 0) {
+    SHOW("clone child mount tmpfs on b", mount("none", at(0, "b"), "tmpfs", 0, NULL));
+    show_mount_entry("clone child mounts entry b", "b", false);
+    fflush(stdout);
+    _exit(check_failures == 0 ? 0 : 1);
+  }
+  int status = 0;
+  waitpid((pid_t)child, &status, 0);
+  show_value("clone child exit status", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  show_mount_entry("parent mounts entry b after clone", "b", false);
+}
+
 // proc and sysfs mounted again elsewhere show the same files.
 static void kernel_filesystems(void) {
   SHOW("mount proc on a", mount("proc", at(0, "a"), "proc", MS_NOSUID | MS_NODEV, NULL));
@@ -327,6 +347,7 @@ int main(void) {
   remounts();
   busy_mounts();
   namespace_copies();
+  clone_namespace();
   kernel_filesystems();
   bad_calls();
   as_nobody();
