@@ -71,7 +71,7 @@ Result<int64_t> sys_unshare(kernel::Task& task, const SyscallArgs& args) {
   }
   // NOTE: Linux also refuses CLONE_VM and CLONE_SIGHAND when another
   // process shares the memory or the handlers (after clone without
-  // CLONE_THREAD); ward checks the thread group only.
+  // CLONE_THREAD). ward checks the thread group only.
   if ((flags & CLONE_THREAD) != 0 && task.thread_group().tasks().size() > 1) {
     return Errno{EINVAL};
   }

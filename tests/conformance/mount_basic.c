@@ -230,8 +230,9 @@ static void busy_mounts(void) {
   unlink(at(0, "link"));
 }
 
-// A child that unshares its mount namespace mounts in its own copy: the
-// parent never sees that mount, and the child still sees the parent's.
+// A child that unshares its mount namespace mounts in its own copy. That
+// mount is absent from the parent's tree, and the parent's earlier mounts
+// are present in the child's.
 static void namespace_copies(void) {
   SHOW("mount tmpfs on a", mount("none", at(0, "a"), "tmpfs", 0, NULL));
   pid_t child = fork();

@@ -1070,9 +1070,9 @@ def case_ipcs_lists_objects(case):
 
 
 def case_mount_tmpfs_util_linux(case):
-    # util-linux mount and umount change the sandbox's own mount tree: the
-    # file written on the tmpfs is gone after the umount, and the host's
-    # /mnt never sees it.
+    # util-linux mount and umount change the sandbox's own mount tree. The
+    # file written on the tmpfs is gone after the umount and never reaches
+    # the host's /mnt.
     if not os.access("/bin/mount", os.X_OK) or not os.access("/bin/umount", os.X_OK):
         raise CaseSkipped("/bin/mount or /bin/umount is not installed (Debian package mount)")
     script = (
