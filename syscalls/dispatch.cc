@@ -1,6 +1,8 @@
 #include "syscalls/dispatch.h"
 
 #include <array>
+#include <optional>
+#include <span>
 #include <string>
 
 #include "sentry/kernel/kernel.h"
@@ -41,6 +43,13 @@ GuestMemoryReader strace_reader(kernel::Task& task) {
       .read_word = [&task](GuestAddr addr) -> std::optional<uint64_t> {
         auto word = task.copy_in<uint64_t>(addr);
         return word.ok() ? std::optional<uint64_t>(*word) : std::nullopt;
+      },
+      .read_bytes = [&task](GuestAddr addr, size_t size) -> std::optional<std::string> {
+        std::string bytes(size, '\0');
+        if (!task.copy_in(addr, std::as_writable_bytes(std::span(bytes))).ok()) {
+          return std::nullopt;
+        }
+        return bytes;
       },
   };
 }
@@ -137,24 +146,25 @@ void run_syscall(kernel::Task& task) {
   const SyscallEntry* entry = find_syscall(args.number);
   task.set_syscall_name(entry != nullptr ? entry->name : std::string_view("unknown"));
 
-  // The call is formatted before it runs: execve replaces the memory its
-  // arguments point to.
+  // The input arguments are decoded before the call runs, because execve
+  // replaces the memory they point to. Output arguments wait for the result.
   const kernel::KernelOptions& options = task.kernel().options();
-  bool tracing = options.strace && entry != nullptr &&
-                 (options.strace_filter.empty() || options.strace_filter.contains(args.number));
-  std::string call;
+  const bool tracing = options.strace && entry != nullptr &&
+                       (options.strace_filter.empty() || options.strace_filter.contains(args.number));
+  std::optional<SyscallTrace> trace;
   if (tracing) {
-    call = format_syscall_entry(*entry, args.raw, strace_reader(task));
+    trace.emplace(*entry, args.raw, strace_reader(task));
   }
 
   // Guest seccomp runs first, before the handler or the ENOSYS of a
   // missing syscall; a task without it pays this one comparison.
   if (task.seccomp().mode != kernel::SeccompMode::kDisabled) {
     if (std::optional<SeccompDenial> denial = check_seccomp(task, args)) {
-      if (tracing) {
+      if (trace) {
         std::string outcome = denial->result ? format_syscall_result(*entry, *denial->result)
                                              : std::string("= ?");
-        spdlog::info("[pid {}] {} {} ({})", task.tid(), call, outcome, denial->reason);
+        spdlog::info("[pid {}] {} {} ({})", task.tid(), trace->call_at_entry(), outcome,
+                     denial->reason);
       }
       task.set_syscall_name({});
       return;
@@ -168,9 +178,20 @@ void run_syscall(kernel::Task& task) {
   finish_gap_call(task, result.ok() ? 0 : result.error().value,
                   task.has_context() && task.mm_ref().get() == image_before);
 
-  if (tracing) {
+  if (trace) {
     int64_t raw_result = result.ok() ? *result : -static_cast<int64_t>(result.error().value);
-    spdlog::info("[pid {}] {} {}", task.tid(), call, format_syscall_result(*entry, raw_result));
+    // A call that ends the task (exit, exit_group, or any call a fatal
+    // signal cuts short) returns nothing, which strace prints as "?".
+    std::string line;
+    if (!task.has_context() || task.exit_requested()) {
+      line = trace->call_at_entry() + " = ?";
+    } else if (task.mm_ref().get() != image_before) {
+      // execve replaced the memory, so output arguments cannot be read back.
+      line = trace->call_at_entry() + " " + format_syscall_result(*entry, raw_result);
+    } else {
+      line = trace->line_at_exit(raw_result, strace_reader(task));
+    }
+    spdlog::info("[pid {}] {}", task.tid(), line);
   }
   if (task.has_context()) {
     int64_t value = result.ok() ? *result : -static_cast<int64_t>(result.error().value);

@@ -12,20 +12,13 @@
 #include <string_view>
 #include <vector>
 
+#include "syscalls/strace_detail.h"
 #include "ward/errno_name.h"
 
 namespace ward::syscalls {
 namespace {
 
-struct FlagName {
-  uint64_t bits;
-  std::string_view name;
-};
-
-struct ValueName {
-  int64_t value;
-  std::string_view name;
-};
+using namespace strace_detail;
 
 // ---------------------------------------------------------------------------
 // Linux x86_64 constants, each table in the order strace prints the names.
@@ -59,14 +52,6 @@ constexpr FlagName kOpenFlagNames[] = {
     {01000000, "O_NOATIME"},  {02000000, "O_CLOEXEC"},    {010000000, "O_PATH"},
     {020200000, "O_TMPFILE"}, {020000000, "__O_TMPFILE"}, {0200000, "O_DIRECTORY"},
     {020000, "O_ASYNC"},
-};
-
-constexpr uint64_t kFileTypeMask = 0170000;  // S_IFMT
-constexpr uint64_t kPermissionMask = 07777;
-
-constexpr ValueName kFileTypes[] = {
-    {0140000, "S_IFSOCK"}, {0120000, "S_IFLNK"}, {0100000, "S_IFREG"}, {060000, "S_IFBLK"},
-    {040000, "S_IFDIR"},   {020000, "S_IFCHR"},  {010000, "S_IFIFO"},
 };
 
 constexpr FlagName kAtFlagNames[] = {
@@ -119,27 +104,7 @@ constexpr FlagName kMapFlagNames[] = {
 };
 constexpr FlagName kMapUninitialized = {0x4000000, "MAP_UNINITIALIZED"};
 
-// Names of signals 0-31. Linux numbers its real-time signals from SIGRTMIN
-// (32) to SIGRTMAX (64).
-constexpr std::string_view kSignalNames[] = {
-    "0",         "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",   "SIGTRAP", "SIGABRT", "SIGBUS",
-    "SIGFPE",    "SIGKILL", "SIGUSR1",   "SIGSEGV", "SIGUSR2",  "SIGPIPE", "SIGALRM", "SIGTERM",
-    "SIGSTKFLT", "SIGCHLD", "SIGCONT",   "SIGSTOP", "SIGTSTP",  "SIGTTIN", "SIGTTOU", "SIGURG",
-    "SIGXCPU",   "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO",   "SIGPWR",  "SIGSYS",
-};
-constexpr int kSigRtMin = 32;
 
-// si_code values every signal may carry (include/uapi/asm-generic/siginfo.h).
-constexpr ValueName kSignalCodeNames[] = {
-    {0, "SI_USER"},     {0x80, "SI_KERNEL"}, {-1, "SI_QUEUE"},   {-2, "SI_TIMER"},
-    {-3, "SI_MESGQ"},   {-4, "SI_ASYNCIO"},  {-5, "SI_SIGIO"},   {-6, "SI_TKILL"},
-};
-// SIGCHLD's own si_code values.
-constexpr ValueName kChildCodeNames[] = {
-    {1, "CLD_EXITED"}, {2, "CLD_KILLED"},  {3, "CLD_DUMPED"},
-    {4, "CLD_TRAPPED"}, {5, "CLD_STOPPED"}, {6, "CLD_CONTINUED"},
-};
-constexpr int kSigRtMax = 64;
 
 constexpr ValueName kClockNames[] = {
     {0, "CLOCK_REALTIME"},          {1, "CLOCK_MONOTONIC"},     {2, "CLOCK_PROCESS_CPUTIME_ID"},
@@ -380,109 +345,7 @@ constexpr FlagName kAccessModeNames[] = {
 };
 
 // ---------------------------------------------------------------------------
-// Number and flag formatting.
-
-// The kernel reads an `int` argument from the low 32 bits of its register.
-int32_t low_int(uint64_t value) { return static_cast<int32_t>(static_cast<uint32_t>(value)); }
-
-uint64_t low_bits(uint64_t value) { return static_cast<uint32_t>(value); }
-
-// Hexadecimal as strace prints it: "0" for zero, "0x1f" otherwise.
-std::string hex(uint64_t value) { return value == 0 ? "0" : fmt::format("{:#x}", value); }
-
-std::string pointer(uint64_t value) { return value == 0 ? "NULL" : hex(value); }
-
-const ValueName* find_name(std::span<const ValueName> names, int64_t value) {
-  for (const ValueName& entry : names) {
-    if (entry.value == value) {
-      return &entry;
-    }
-  }
-  return nullptr;
-}
-
-// The name of a value, or the value in hex with a comment that no name
-// fits, as strace prints an unknown command: `0x9 /* SEEK_??? */`.
-std::string format_value(std::span<const ValueName> names, int32_t value,
-                         std::string_view unknown_prefix) {
-  if (const ValueName* match = find_name(names, value)) {
-    return std::string(match->name);
-  }
-  return fmt::format("{} /* {}??? */", hex(static_cast<uint32_t>(value)), unknown_prefix);
-}
-
-// Appends the names of the set flags to `parts` in table order and returns
-// the bits no name covers.
-uint64_t append_flag_names(uint64_t value, std::span<const FlagName> names,
-                           std::vector<std::string>& parts) {
-  for (const FlagName& flag : names) {
-    if ((value & flag.bits) == flag.bits) {
-      parts.emplace_back(flag.name);
-      value &= ~flag.bits;
-    }
-  }
-  return value;
-}
-
-std::string join_flags(const std::vector<std::string>& parts) {
-  return fmt::format("{}", fmt::join(parts, "|"));
-}
-
-// Returns the flag names joined with '|', then the bits without a name in
-// hex. A value without bits set prints as `zero_name`.
-std::string format_flags(uint64_t value, std::span<const FlagName> names,
-                         std::string_view zero_name = "0") {
-  if (value == 0) {
-    return std::string(zero_name);
-  }
-
-  std::vector<std::string> parts;
-  const uint64_t unknown_bits = append_flag_names(value, names, parts);
-  if (unknown_bits != 0) {
-    parts.push_back(hex(unknown_bits));
-  }
-  return join_flags(parts);
-}
-
-// ---------------------------------------------------------------------------
 // Strings in guest memory.
-
-struct Escape {
-  char byte;
-  std::string_view text;
-};
-
-constexpr Escape kEscapes[] = {
-    {'"', "\\\""}, {'\\', "\\\\"}, {'\n', "\\n"}, {'\t', "\\t"},
-    {'\r', "\\r"}, {'\v', "\\v"},  {'\f', "\\f"},
-};
-
-// Appends a byte as it may appear inside double quotes: printable ASCII as
-// itself, the C escapes, and \xNN for every other byte.
-void append_escaped_byte(std::string& out, unsigned char byte) {
-  for (const Escape& escape : kEscapes) {
-    if (static_cast<unsigned char>(escape.byte) == byte) {
-      out += escape.text;
-      return;
-    }
-  }
-
-  const bool printable = byte >= 0x20 && byte < 0x7f;
-  if (printable) {
-    out += static_cast<char>(byte);
-  } else {
-    out += fmt::format("\\x{:02x}", byte);
-  }
-}
-
-std::string quote(std::string_view bytes) {
-  std::string out = "\"";
-  for (char byte : bytes) {
-    append_escaped_byte(out, static_cast<unsigned char>(byte));
-  }
-  out += '"';
-  return out;
-}
 
 // Returns a guest string in quotes, cut after max_bytes with "..." after
 // the closing quote. A null pointer prints as NULL, and an unreadable one as
@@ -592,19 +455,6 @@ std::string format_open_flags(uint64_t value) {
   return join_flags(parts);
 }
 
-// The kernel reads a mode as umode_t, the low 16 bits.
-std::string format_mode(uint64_t value) {
-  const uint64_t mode = value & 0xffff;
-  const uint64_t permissions = mode & kPermissionMask;
-  const uint64_t file_type = mode & kFileTypeMask;
-
-  const ValueName* type_name = find_name(kFileTypes, static_cast<int64_t>(file_type));
-  if (file_type != 0 && type_name != nullptr) {
-    return fmt::format("{}|{:#03o}", type_name->name, permissions);
-  }
-  return fmt::format("{:#03o}", mode);
-}
-
 std::string format_mmap_flags(uint64_t flags) {
   std::vector<std::string> parts;
 
@@ -632,20 +482,6 @@ std::string format_mmap_flags(uint64_t flags) {
     parts.push_back(hex(rest));
   }
   return join_flags(parts);
-}
-
-std::string format_signal(uint64_t value) {
-  const int32_t signal = low_int(value);
-  if (signal >= 0 && static_cast<size_t>(signal) < std::size(kSignalNames)) {
-    return std::string(kSignalNames[signal]);
-  }
-  if (signal == kSigRtMin) {
-    return "SIGRTMIN";
-  }
-  if (signal > kSigRtMin && signal <= kSigRtMax) {
-    return fmt::format("SIGRT_{}", signal - kSigRtMin);
-  }
-  return fmt::format("{}", signal);
 }
 
 std::string format_clock_id(uint64_t value) {
@@ -825,15 +661,151 @@ std::string format_futex_bitset(uint64_t value) {
   return bitset == kFutexBitsetMatchAny ? "FUTEX_BITSET_MATCH_ANY" : hex(bitset);
 }
 
+// ---------------------------------------------------------------------------
+// Arguments decoded with the other arguments, and output arguments.
+
+// An argument whose text is final at entry.
+TracedArgument decoded_argument(size_t index, std::string text) {
+  return {.index = index, .text = std::move(text), .decoded_at_exit = false, .int_at_entry = {}};
+}
+
+bool is_output_format(ArgFormat format) {
+  switch (format) {
+    case ArgFormat::kReadBuffer:
+    case ArgFormat::kStatOut:
+    case ArgFormat::kStatxOut:
+    case ArgFormat::kTimespecOut:
+    case ArgFormat::kTimevalOut:
+    case ArgFormat::kSockaddrOut:
+    case ArgFormat::kSocklenInOut:
+    case ArgFormat::kIovecOut:
+    case ArgFormat::kMsghdrOut:
+    case ArgFormat::kRlimitOut:
+    case ArgFormat::kSigactionOut:
+    case ArgFormat::kSigsetOut:
+    case ArgFormat::kEpollEventsOut:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string_view rlimit_infinity_name(const SyscallEntry& entry) {
+  return entry.name == "prlimit64" ? "RLIM64_INFINITY" : "RLIM_INFINITY";
+}
+
+// The register after `index`, which holds the length or count of formats
+// such as kWriteBuffer and kIovec.
+uint64_t next_argument(const std::array<uint64_t, 6>& args, size_t index) {
+  return index + 1 < args.size() ? args[index + 1] : 0;
+}
+
+// Decodes an input argument at entry.
+std::string format_input_argument(const SyscallEntry& entry, size_t index,
+                                  const std::array<uint64_t, 6>& args,
+                                  const GuestMemoryReader& memory) {
+  const uint64_t value = args[index];
+  switch (entry.args[index]) {
+    case ArgFormat::kWriteBuffer:
+      return format_guest_bytes(value, next_argument(args, index), memory);
+    case ArgFormat::kSockaddr:
+      return value == 0 ? "NULL" : format_sockaddr(value, next_argument(args, index), memory);
+    case ArgFormat::kIovec:
+      return format_iovec_array(value, next_argument(args, index), std::nullopt, memory);
+    case ArgFormat::kPollFds:
+      return format_pollfd_array(value, next_argument(args, index), memory);
+    case ArgFormat::kRlimit:
+      return format_rlimit(value, rlimit_infinity_name(entry), memory);
+    default:
+      return format_argument(entry.args[index], value, memory);
+  }
+}
+
+// Decodes one argument at entry. An output argument keeps its pointer,
+// and an in-out length also the value it held.
+TracedArgument trace_argument(const SyscallEntry& entry, size_t index,
+                              const std::array<uint64_t, 6>& args,
+                              const GuestMemoryReader& memory) {
+  const ArgFormat format = entry.args[index];
+  const uint64_t value = args[index];
+  if (!is_output_format(format)) {
+    return decoded_argument(index, format_input_argument(entry, index, args, memory));
+  }
+
+  TracedArgument argument{
+      .index = index, .text = pointer(value), .decoded_at_exit = true, .int_at_entry = {}};
+  if (format == ArgFormat::kSocklenInOut) {
+    argument.int_at_entry = read_guest_int(value, memory);
+    if (argument.int_at_entry) {
+      argument.text = fmt::format("[{}]", *argument.int_at_entry);
+    }
+  }
+  return argument;
+}
+
+// Decodes an output argument after the call succeeded with `result`.
+std::string format_output_argument(const SyscallEntry& entry, const TracedArgument& argument,
+                                   const std::array<uint64_t, 6>& args, int64_t result,
+                                   const GuestMemoryReader& memory) {
+  const size_t index = argument.index;
+  const uint64_t value = args[index];
+  const uint64_t returned = static_cast<uint64_t>(result);
+
+  switch (entry.args[index]) {
+    case ArgFormat::kReadBuffer:
+      return format_guest_bytes(value, returned, memory);
+    case ArgFormat::kStatOut:
+      return format_stat(value, memory);
+    case ArgFormat::kStatxOut:
+      return format_statx(value, memory);
+    case ArgFormat::kTimespecOut:
+      return format_timespec(value, memory);
+    case ArgFormat::kTimevalOut:
+      return format_timeval(value, memory);
+    case ArgFormat::kSockaddrOut: {
+      if (value == 0) {
+        return "NULL";
+      }
+      const std::optional<int32_t> length = read_guest_int(next_argument(args, index), memory);
+      return length ? format_sockaddr(value, static_cast<uint32_t>(*length), memory)
+                    : pointer(value);
+    }
+    case ArgFormat::kSocklenInOut: {
+      const std::optional<int32_t> length = read_guest_int(value, memory);
+      if (!length) {
+        return argument.text;
+      }
+      if (argument.int_at_entry && *argument.int_at_entry != *length) {
+        return fmt::format("[{} => {}]", *argument.int_at_entry, *length);
+      }
+      return fmt::format("[{}]", *length);
+    }
+    case ArgFormat::kIovecOut:
+      return format_iovec_array(value, next_argument(args, index), returned, memory);
+    case ArgFormat::kMsghdrOut:
+      return format_msghdr(value, returned, memory);
+    case ArgFormat::kRlimitOut:
+      return format_rlimit(value, rlimit_infinity_name(entry), memory);
+    case ArgFormat::kSigactionOut:
+      return format_sigaction(value, memory);
+    case ArgFormat::kSigsetOut:
+      return format_sigset(value, memory);
+    case ArgFormat::kEpollEventsOut:
+      return format_epoll_event_array(value, returned, memory);
+    default:
+      return argument.text;
+  }
+}
+
 // futex(2)'s arguments in the order uaddr, op, val, timeout or val2, uaddr2,
 // val3, leaving out those the operation does not read.
-std::vector<std::string> format_futex_arguments(const SyscallEntry& entry,
+std::vector<TracedArgument> format_futex_arguments(const SyscallEntry& entry,
                                                 const std::array<uint64_t, 6>& args,
                                                 const GuestMemoryReader& memory) {
   const std::optional<FutexLayout> layout = futex_layout(futex_command(args[1]));
-  std::vector<std::string> printed;
+  std::vector<TracedArgument> printed;
   const auto print_in_row_format = [&](size_t index) {
-    printed.push_back(format_argument(entry.args[index], args[index], memory));
+    printed.push_back(trace_argument(entry, index, args, memory));
   };
 
   if (!layout) {
@@ -856,7 +828,7 @@ std::vector<std::string> format_futex_arguments(const SyscallEntry& entry,
       print_in_row_format(3);
       break;
     case FutexLayout::Fourth::kVal2:
-      printed.push_back(fmt::format("{}", low_bits(args[3])));
+      printed.push_back(decoded_argument(3, fmt::format("{}", low_bits(args[3]))));
       break;
   }
 
@@ -868,19 +840,19 @@ std::vector<std::string> format_futex_arguments(const SyscallEntry& entry,
     case FutexLayout::Sixth::kNone:
       break;
     case FutexLayout::Sixth::kVal3:
-      printed.push_back(fmt::format("{}", low_bits(args[5])));
+      printed.push_back(decoded_argument(5, fmt::format("{}", low_bits(args[5]))));
       break;
     case FutexLayout::Sixth::kEncodedOp:
       print_in_row_format(5);
       break;
     case FutexLayout::Sixth::kBitset:
-      printed.push_back(format_futex_bitset(args[5]));
+      printed.push_back(decoded_argument(5, format_futex_bitset(args[5])));
       break;
   }
   return printed;
 }
 
-std::vector<std::string> format_arguments(const SyscallEntry& entry,
+std::vector<TracedArgument> format_arguments(const SyscallEntry& entry,
                                           const std::array<uint64_t, 6>& args,
                                           const GuestMemoryReader& memory) {
   // futex(2) is the one call with kFutexOp, always its second argument.
@@ -888,7 +860,7 @@ std::vector<std::string> format_arguments(const SyscallEntry& entry,
     return format_futex_arguments(entry, args, memory);
   }
 
-  std::vector<std::string> printed;
+  std::vector<TracedArgument> printed;
   for (size_t index = 0; index < entry.arg_count; ++index) {
     const ArgFormat format = entry.args[index];
 
@@ -906,13 +878,13 @@ std::vector<std::string> format_arguments(const SyscallEntry& entry,
         std::optional<std::string> text =
             format_fcntl_argument(previous_value, args[index], format, memory);
         if (text) {
-          printed.push_back(std::move(*text));
+          printed.push_back(decoded_argument(index, std::move(*text)));
         }
         continue;
       }
     }
 
-    printed.push_back(format_argument(format, args[index], memory));
+    printed.push_back(trace_argument(entry, index, args, memory));
   }
   return printed;
 }
@@ -1031,13 +1003,92 @@ std::string format_argument(ArgFormat format, uint64_t value, const GuestMemoryR
       return format_futex_op(value);
     case ArgFormat::kAccessMode:
       return format_access_mode(value);
+    case ArgFormat::kTimespec:
+      return format_timespec(value, memory);
+    case ArgFormat::kTimespecPair:
+      return format_timespec_pair(value, memory);
+    case ArgFormat::kTimeval:
+      return format_timeval(value, memory);
+    case ArgFormat::kMsghdr:
+      return format_msghdr(value, std::nullopt, memory);
+    case ArgFormat::kRlimit:
+      return format_rlimit(value, "RLIM_INFINITY", memory);
+    case ArgFormat::kRlimitResource:
+      return format_rlimit_resource(value);
+    case ArgFormat::kSigaction:
+      return format_sigaction(value, memory);
+    case ArgFormat::kSigset:
+      return format_sigset(value, memory);
+    case ArgFormat::kSigprocmaskHow:
+      return format_sigprocmask_how(value);
+    case ArgFormat::kEpollEvent:
+      return format_epoll_event(value, memory);
+    case ArgFormat::kEpollCtlOp:
+      return format_epoll_ctl_op(value);
+    case ArgFormat::kMsgFlags:
+      return format_msg_flags(value);
+    // These need another argument, or the call's result, to be decoded.
+    case ArgFormat::kWriteBuffer:
+    case ArgFormat::kReadBuffer:
+    case ArgFormat::kStatOut:
+    case ArgFormat::kStatxOut:
+    case ArgFormat::kTimespecOut:
+    case ArgFormat::kTimevalOut:
+    case ArgFormat::kSockaddr:
+    case ArgFormat::kSockaddrOut:
+    case ArgFormat::kSocklenInOut:
+    case ArgFormat::kIovec:
+    case ArgFormat::kIovecOut:
+    case ArgFormat::kMsghdrOut:
+    case ArgFormat::kPollFds:
+    case ArgFormat::kRlimitOut:
+    case ArgFormat::kSigactionOut:
+    case ArgFormat::kSigsetOut:
+    case ArgFormat::kEpollEventsOut:
+      return pointer(value);
   }
   return hex(value);
 }
 
+SyscallTrace::SyscallTrace(const SyscallEntry& entry, const std::array<uint64_t, 6>& args,
+                           const GuestMemoryReader& memory)
+    : entry_(&entry), args_(args), arguments_(format_arguments(entry, args, memory)) {}
+
+std::string SyscallTrace::call_at_entry() const {
+  std::vector<std::string_view> texts;
+  for (const TracedArgument& argument : arguments_) {
+    texts.push_back(argument.text);
+  }
+  return fmt::format("{}({})", entry_->name, fmt::join(texts, ", "));
+}
+
+std::string SyscallTrace::line_at_exit(int64_t result, const GuestMemoryReader& memory) const {
+  const bool succeeded = !(result < 0 && result >= -kMaxErrno);
+  std::vector<std::string> texts;
+  for (const TracedArgument& argument : arguments_) {
+    if (argument.decoded_at_exit && succeeded) {
+      texts.push_back(format_output_argument(*entry_, argument, args_, result, memory));
+    } else {
+      texts.push_back(argument.text);
+    }
+  }
+
+  std::string line = fmt::format("{}({}) {}", entry_->name, fmt::join(texts, ", "),
+                                 format_syscall_result(*entry_, result));
+
+  // poll and ppoll: strace follows a positive result with the fds that
+  // have events, `= 1 ([{fd=5, revents=POLLOUT}])`.
+  if (entry_->arg_count > 1 && entry_->args[0] == ArgFormat::kPollFds && result > 0) {
+    if (std::optional<std::string> revents = format_poll_revents(args_[0], args_[1], memory)) {
+      line += fmt::format(" ({})", *revents);
+    }
+  }
+  return line;
+}
+
 std::string format_syscall_entry(const SyscallEntry& entry, const std::array<uint64_t, 6>& args,
                                  const GuestMemoryReader& memory) {
-  return fmt::format("{}({})", entry.name, fmt::join(format_arguments(entry, args, memory), ", "));
+  return SyscallTrace(entry, args, memory).call_at_entry();
 }
 
 std::string format_syscall_result(const SyscallEntry& entry, int64_t result) {
@@ -1053,29 +1104,6 @@ std::string format_syscall_result(const SyscallEntry& entry, int64_t result) {
     return fmt::format("= {:#03o}", result);
   }
   return fmt::format("= {}", result);
-}
-
-std::string format_signal_delivery(int signal, const siginfo_t& info) {
-  const std::string name = format_signal(static_cast<uint64_t>(static_cast<uint32_t>(signal)));
-  auto code_name = [&info](std::span<const ValueName> names) {
-    const ValueName* match = find_name(names, info.si_code);
-    return match != nullptr ? std::string(match->name) : fmt::format("{}", info.si_code);
-  };
-  std::string code;
-  bool has_sender = false;
-  if (signal == SIGCHLD && info.si_code > 0) {
-    code = code_name(kChildCodeNames);
-    has_sender = true;
-  } else {
-    code = code_name(kSignalCodeNames);
-    // Signals sent by a process (kill, sigqueue, tgkill) name their sender.
-    has_sender = info.si_code == SI_USER || info.si_code == SI_QUEUE || info.si_code == SI_TKILL;
-  }
-  std::string fields = fmt::format("si_signo={}, si_code={}", name, code);
-  if (has_sender) {
-    fields += fmt::format(", si_pid={}, si_uid={}", info.si_pid, info.si_uid);
-  }
-  return fmt::format("--- {} {{{}}} ---", name, fields);
 }
 
 }  // namespace ward::syscalls

@@ -16,6 +16,7 @@ import difflib
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -83,6 +84,7 @@ class Case:
         self.static_pie_program = options.static_pie_program
         self.futex_storm_program = options.futex_storm_program
         self.int80_program = options.int80_program
+        self.strace_program = options.strace_program
         self.compat_gaps_program = options.compat_gaps_program
         self.work_directory = work_directory
 
@@ -1342,6 +1344,41 @@ def case_strace_filter(case):
             raise CaseFailed(f"a call outside the filter was logged: {line}\n{describe(result)}")
 
 
+# The --strace lines strace_calls must produce, in strace(1)'s form. fd 3
+# is the data file, fd 5 the connecting socket.
+STRACE_EXPECTED_LINES = [
+    'write(1, "hello\\n", 6) = 6',
+    'write(3, "12345", 5) = 5',
+    "fstat(3, {st_mode=S_IFREG|0644, st_size=5, ...}) = 0",
+    "nanosleep({tv_sec=0, tv_nsec=1000000}, NULL) = 0",
+    'connect(5, {sa_family=AF_UNIX, sun_path="/tmp/strace.sock"}, 110) = 0',
+    'writev(1, [{iov_base="a", iov_len=1}, {iov_base="b", iov_len=1}], 2) = 2',
+    "write(1, 0x10, 3) = -1 EFAULT (Bad address)",
+]
+
+STRACE_LINE = re.compile(r"^\[ward info\] \[pid \d+\] (.*)$")
+
+
+def case_strace_decoding(case):
+    if not case.strace_program:
+        raise CaseFailed("--strace-program is required for this case")
+    result = case.run_ward([case.strace_program], do_flags=["--strace"])
+    expect_status(result, "exit 0")
+    expect_stdout(result, b"hello\nab")
+    calls = []
+    for line in decode(result.stderr).splitlines():
+        match = STRACE_LINE.match(line)
+        if match:
+            calls.append(match.group(1))
+    for expected in STRACE_EXPECTED_LINES:
+        if expected not in calls:
+            raise CaseFailed(f"expected the line {expected!r}\n{describe(result)}")
+
+    child_signals = [call for call in calls if call.startswith("--- SIGCHLD {")]
+    if not any("si_code=CLD_EXITED" in call and "si_status=7," in call for call in child_signals):
+        raise CaseFailed(f"expected a SIGCHLD line with CLD_EXITED and status 7\n{describe(result)}")
+
+
 def case_cwd_flag(case):
     result = case.run_ward(["/bin/pwd"], do_flags=["--cwd", "/usr/bin"])
     expect_status(result, "exit 0")
@@ -2455,6 +2492,9 @@ def parse_arguments():
     )
     parser.add_argument(
         "--int80-program", help="path of the int80_gate helper, for the int80 cases"
+    )
+    parser.add_argument(
+        "--strace-program", help="path of the strace_calls helper, for the strace_decoding case"
     )
     parser.add_argument(
         "--compat-gaps-program",

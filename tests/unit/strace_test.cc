@@ -32,6 +32,15 @@ class FakeGuestMemory {
 
   void put_word(uint64_t addr, uint64_t value) { words_[addr] = value; }
 
+  // Stores raw bytes at addr, readable through read_bytes from any address
+  // inside them.
+  void put_bytes(uint64_t addr, std::string bytes) { regions_[addr] = std::move(bytes); }
+
+  template <typename T>
+  void put_struct(uint64_t addr, const T& value) {
+    put_bytes(addr, std::string(reinterpret_cast<const char*>(&value), sizeof(T)));
+  }
+
   GuestMemoryReader reader() const {
     return GuestMemoryReader{
         .read_string = [this](GuestAddr addr, size_t max_bytes) -> std::optional<std::string> {
@@ -49,12 +58,25 @@ class FakeGuestMemory {
           }
           return it->second;
         },
+        .read_bytes = [this](GuestAddr addr, size_t size) -> std::optional<std::string> {
+          auto it = regions_.upper_bound(addr.value());
+          if (it == regions_.begin()) {
+            return std::nullopt;
+          }
+          --it;
+          const uint64_t offset = addr.value() - it->first;
+          if (offset + size > it->second.size()) {
+            return std::nullopt;
+          }
+          return it->second.substr(offset, size);
+        },
     };
   }
 
  private:
   std::map<uint64_t, std::string> strings_;
   std::map<uint64_t, uint64_t> words_;
+  std::map<uint64_t, std::string> regions_;
 };
 
 std::string format_value(ArgFormat format, uint64_t value) {
@@ -352,7 +374,14 @@ TEST(StraceString, QuotedAndEscaped) {
   FakeGuestMemory memory;
   memory.put_string(0x1000, "a\"b\\c\n\t\r\v\f\x01\x7f\xff z");
   EXPECT_EQ(format_argument(kString, 0x1000, memory.reader()),
-            R"("a\"b\\c\n\t\r\v\f\x01\x7f\xff z")");
+            R"("a\"b\\c\n\t\r\v\f\1\177\377 z")");
+}
+
+TEST(StraceString, OctalEscapeBeforeDigit) {
+  // The escape takes three digits only when an octal digit follows it.
+  FakeGuestMemory memory;
+  memory.put_string(0x1000, "\x01" "8\x01" "7\x1b" "0");
+  EXPECT_EQ(format_argument(kString, 0x1000, memory.reader()), R"("\18\0017\0330")");
 }
 
 TEST(StraceString, TruncatedAfter32Bytes) {
@@ -638,8 +667,10 @@ TEST(StraceSignal, ChildSignalUsesChildCodes) {
   info.si_signo = SIGCHLD;
   info.si_code = CLD_KILLED;
   info.si_pid = 2;
+  info.si_status = SIGKILL;
   EXPECT_EQ(format_signal_delivery(SIGCHLD, info),
-            "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_KILLED, si_pid=2, si_uid=0} ---");
+            "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_KILLED, si_pid=2, si_uid=0, "
+            "si_status=SIGKILL, si_utime=0, si_stime=0} ---");
 }
 
 TEST(StraceSignal, KernelSignalHasNoSender) {
@@ -647,14 +678,82 @@ TEST(StraceSignal, KernelSignalHasNoSender) {
   info.si_signo = SIGSEGV;
   info.si_code = SI_KERNEL;
   EXPECT_EQ(format_signal_delivery(SIGSEGV, info),
-            "--- SIGSEGV {si_signo=SIGSEGV, si_code=SI_KERNEL} ---");
+            "--- SIGSEGV {si_signo=SIGSEGV, si_code=SI_KERNEL, si_addr=NULL} ---");
 }
 
 TEST(StraceSignal, UnknownCodeIsANumber) {
   siginfo_t info{};
   info.si_signo = SIGSEGV;
+  info.si_code = 99;
+  EXPECT_EQ(format_signal_delivery(SIGSEGV, info),
+            "--- SIGSEGV {si_signo=SIGSEGV, si_code=99, si_addr=NULL} ---");
+  info.si_signo = SIGUSR1;
+  info.si_code = 1;
+  EXPECT_EQ(format_signal_delivery(SIGUSR1, info), "--- SIGUSR1 {si_signo=SIGUSR1, si_code=1} ---");
+}
+
+TEST(StraceSignal, FaultCodesAndAddress) {
+  siginfo_t info{};
+  info.si_addr = reinterpret_cast<void*>(0x10);
+
   info.si_code = SEGV_MAPERR;
-  EXPECT_EQ(format_signal_delivery(SIGSEGV, info), "--- SIGSEGV {si_signo=SIGSEGV, si_code=1} ---");
+  EXPECT_EQ(format_signal_delivery(SIGSEGV, info),
+            "--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x10} ---");
+  info.si_code = SEGV_ACCERR;
+  EXPECT_EQ(format_signal_delivery(SIGSEGV, info),
+            "--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_ACCERR, si_addr=0x10} ---");
+  info.si_code = BUS_ADRERR;
+  EXPECT_EQ(format_signal_delivery(SIGBUS, info),
+            "--- SIGBUS {si_signo=SIGBUS, si_code=BUS_ADRERR, si_addr=0x10} ---");
+  info.si_code = FPE_INTDIV;
+  EXPECT_EQ(format_signal_delivery(SIGFPE, info),
+            "--- SIGFPE {si_signo=SIGFPE, si_code=FPE_INTDIV, si_addr=0x10} ---");
+  info.si_code = ILL_ILLOPN;
+  EXPECT_EQ(format_signal_delivery(SIGILL, info),
+            "--- SIGILL {si_signo=SIGILL, si_code=ILL_ILLOPN, si_addr=0x10} ---");
+}
+
+TEST(StraceSignal, TrapAndPollCodes) {
+  siginfo_t info{};
+  info.si_code = TRAP_BRKPT;
+  EXPECT_EQ(format_signal_delivery(SIGTRAP, info),
+            "--- SIGTRAP {si_signo=SIGTRAP, si_code=TRAP_BRKPT} ---");
+
+  info.si_code = POLL_IN;
+  info.si_band = 65;
+  info.si_fd = 4;
+  EXPECT_EQ(format_signal_delivery(SIGIO, info),
+            "--- SIGIO {si_signo=SIGIO, si_code=POLL_IN, si_band=65, si_fd=4} ---");
+}
+
+TEST(StraceSignal, ChildExitedStatusAndTimes) {
+  siginfo_t info{};
+  info.si_code = CLD_EXITED;
+  info.si_pid = 2;
+  info.si_uid = 1000;
+  info.si_status = 3;
+  info.si_utime = 5;
+  info.si_stime = 1;
+  EXPECT_EQ(format_signal_delivery(SIGCHLD, info),
+            "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=2, si_uid=1000, "
+            "si_status=3, si_utime=5, si_stime=1} ---");
+
+  info.si_code = CLD_STOPPED;
+  info.si_status = SIGTSTP;
+  EXPECT_EQ(format_signal_delivery(SIGCHLD, info),
+            "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_STOPPED, si_pid=2, si_uid=1000, "
+            "si_status=SIGTSTP, si_utime=5, si_stime=1} ---");
+}
+
+TEST(StraceSignal, QueuedSignalCarriesValue) {
+  siginfo_t info{};
+  info.si_code = SI_QUEUE;
+  info.si_pid = 7;
+  info.si_uid = 0;
+  info.si_value.sival_int = 42;
+  EXPECT_EQ(format_signal_delivery(SIGUSR2, info),
+            "--- SIGUSR2 {si_signo=SIGUSR2, si_code=SI_QUEUE, si_pid=7, si_uid=0, si_int=42, "
+            "si_ptr=0x2a} ---");
 }
 
 }  // namespace
