@@ -6,9 +6,9 @@
 #include <string>
 
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/signals.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
-#include "sentry/kernel/signals.h"
 #include "syscalls/args.h"
 #include "syscalls/gaps.h"
 #include "syscalls/handlers_seccomp.h"
@@ -149,8 +149,9 @@ void run_syscall(kernel::Task& task) {
   // The input arguments are decoded before the call runs, because execve
   // replaces the memory they point to. Output arguments wait for the result.
   const kernel::KernelOptions& options = task.kernel().options();
-  const bool tracing = options.strace && entry != nullptr &&
-                       (options.strace_filter.empty() || options.strace_filter.contains(args.number));
+  const bool tracing =
+      options.strace && entry != nullptr &&
+      (options.strace_filter.empty() || options.strace_filter.contains(args.number));
   std::optional<SyscallTrace> trace;
   if (tracing) {
     trace.emplace(*entry, args.raw, strace_reader(task));

@@ -104,8 +104,6 @@ constexpr FlagName kMapFlagNames[] = {
 };
 constexpr FlagName kMapUninitialized = {0x4000000, "MAP_UNINITIALIZED"};
 
-
-
 constexpr ValueName kClockNames[] = {
     {0, "CLOCK_REALTIME"},          {1, "CLOCK_MONOTONIC"},     {2, "CLOCK_PROCESS_CPUTIME_ID"},
     {3, "CLOCK_THREAD_CPUTIME_ID"}, {4, "CLOCK_MONOTONIC_RAW"}, {5, "CLOCK_REALTIME_COARSE"},
@@ -694,7 +692,7 @@ std::string_view rlimit_infinity_name(const SyscallEntry& entry) {
   return entry.name == "prlimit64" ? "RLIM64_INFINITY" : "RLIM_INFINITY";
 }
 
-// The register after `index`, which holds the length or count of formats
+// The register after `index`, which contains the length or count of formats
 // such as kWriteBuffer and kIovec.
 uint64_t next_argument(const std::array<uint64_t, 6>& args, size_t index) {
   return index + 1 < args.size() ? args[index + 1] : 0;
@@ -800,8 +798,8 @@ std::string format_output_argument(const SyscallEntry& entry, const TracedArgume
 // futex(2)'s arguments in the order uaddr, op, val, timeout or val2, uaddr2,
 // val3, leaving out those the operation does not read.
 std::vector<TracedArgument> format_futex_arguments(const SyscallEntry& entry,
-                                                const std::array<uint64_t, 6>& args,
-                                                const GuestMemoryReader& memory) {
+                                                   const std::array<uint64_t, 6>& args,
+                                                   const GuestMemoryReader& memory) {
   const std::optional<FutexLayout> layout = futex_layout(futex_command(args[1]));
   std::vector<TracedArgument> printed;
   const auto print_in_row_format = [&](size_t index) {
@@ -853,8 +851,8 @@ std::vector<TracedArgument> format_futex_arguments(const SyscallEntry& entry,
 }
 
 std::vector<TracedArgument> format_arguments(const SyscallEntry& entry,
-                                          const std::array<uint64_t, 6>& args,
-                                          const GuestMemoryReader& memory) {
+                                             const std::array<uint64_t, 6>& args,
+                                             const GuestMemoryReader& memory) {
   // futex(2) is the one call with kFutexOp, always its second argument.
   if (entry.arg_count == 6 && entry.args[1] == ArgFormat::kFutexOp) {
     return format_futex_arguments(entry, args, memory);

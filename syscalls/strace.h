@@ -46,8 +46,8 @@ inline constexpr size_t kMaxPrintedStringBytes = 32;
 
 // One argument of a traced call, as decoded at entry.
 struct TracedArgument {
-  size_t index = 0;     // register number
-  std::string text;     // decoded at entry; an output argument's pointer
+  size_t index = 0;  // register number
+  std::string text;  // decoded at entry, or an output argument's pointer
   bool decoded_at_exit = false;
   std::optional<int32_t> int_at_entry;  // the length an in-out socklen_t held at entry
 };

@@ -1,6 +1,6 @@
 // Building blocks the --strace decoders share: names of flags and values,
 // numbers, quoted byte strings, and the struct decoders. Internal to the
-// strace*.cc files; strace.h is the interface for everyone else.
+// strace*.cc files, because strace.h is the interface for everyone else.
 #pragma once
 
 #include <array>

@@ -15,8 +15,9 @@ namespace {
 
 using namespace strace_detail;
 
-// si_code values every signal may carry. Codes up to 0 come from a process
-// (kill, sigqueue, tgkill, timers, async I/O), SI_KERNEL from the kernel.
+// si_code values every signal may carry. Codes of 0 and below mark a signal
+// a process sent or asked for (kill, sigqueue, tgkill, POSIX timers, async
+// I/O), and SI_KERNEL one the kernel sent.
 constexpr ValueName kSignalCodeNames[] = {
     {0, "SI_USER"},   {0x80, "SI_KERNEL"}, {-1, "SI_QUEUE"}, {-2, "SI_TIMER"},
     {-3, "SI_MESGQ"}, {-4, "SI_ASYNCIO"},  {-5, "SI_SIGIO"}, {-6, "SI_TKILL"},
@@ -24,34 +25,34 @@ constexpr ValueName kSignalCodeNames[] = {
 constexpr int kSiKernel = 0x80;
 
 constexpr ValueName kIllCodeNames[] = {
-    {1, "ILL_ILLOPC"}, {2, "ILL_ILLOPN"}, {3, "ILL_ILLADR"}, {4, "ILL_ILLTRP"},
-    {5, "ILL_PRVOPC"}, {6, "ILL_PRVREG"}, {7, "ILL_COPROC"}, {8, "ILL_BADSTK"},
-    {9, "ILL_BADIADDR"},
+    {1, "ILL_ILLOPC"}, {2, "ILL_ILLOPN"}, {3, "ILL_ILLADR"}, {4, "ILL_ILLTRP"},   {5, "ILL_PRVOPC"},
+    {6, "ILL_PRVREG"}, {7, "ILL_COPROC"}, {8, "ILL_BADSTK"}, {9, "ILL_BADIADDR"},
 };
 constexpr ValueName kFpeCodeNames[] = {
-    {1, "FPE_INTDIV"}, {2, "FPE_INTOVF"}, {3, "FPE_FLTDIV"},  {4, "FPE_FLTOVF"},
-    {5, "FPE_FLTUND"}, {6, "FPE_FLTRES"}, {7, "FPE_FLTINV"},  {8, "FPE_FLTSUB"},
+    {1, "FPE_INTDIV"},  {2, "FPE_INTOVF"},    {3, "FPE_FLTDIV"}, {4, "FPE_FLTOVF"},
+    {5, "FPE_FLTUND"},  {6, "FPE_FLTRES"},    {7, "FPE_FLTINV"}, {8, "FPE_FLTSUB"},
     {14, "FPE_FLTUNK"}, {15, "FPE_CONDTRAP"},
 };
 constexpr ValueName kSegvCodeNames[] = {
-    {1, "SEGV_MAPERR"}, {2, "SEGV_ACCERR"},  {3, "SEGV_BNDERR"},  {4, "SEGV_PKUERR"},
-    {5, "SEGV_ACCADI"}, {6, "SEGV_ADIDERR"}, {7, "SEGV_ADIPERR"}, {8, "SEGV_MTEAERR"},
+    {1, "SEGV_MAPERR"},  {2, "SEGV_ACCERR"},  {3, "SEGV_BNDERR"},  {4, "SEGV_PKUERR"},
+    {5, "SEGV_ACCADI"},  {6, "SEGV_ADIDERR"}, {7, "SEGV_ADIPERR"}, {8, "SEGV_MTEAERR"},
     {9, "SEGV_MTESERR"}, {10, "SEGV_CPERR"},
 };
 constexpr ValueName kBusCodeNames[] = {
-    {1, "BUS_ADRALN"}, {2, "BUS_ADRERR"}, {3, "BUS_OBJERR"}, {4, "BUS_MCEERR_AR"},
-    {5, "BUS_MCEERR_AO"},
+    {1, "BUS_ADRALN"},    {2, "BUS_ADRERR"},    {3, "BUS_OBJERR"},
+    {4, "BUS_MCEERR_AR"}, {5, "BUS_MCEERR_AO"},
 };
 constexpr ValueName kTrapCodeNames[] = {
-    {1, "TRAP_BRKPT"}, {2, "TRAP_TRACE"}, {3, "TRAP_BRANCH"},
-    {4, "TRAP_HWBKPT"}, {5, "TRAP_UNK"}, {6, "TRAP_PERF"},
+    {1, "TRAP_BRKPT"},  {2, "TRAP_TRACE"}, {3, "TRAP_BRANCH"},
+    {4, "TRAP_HWBKPT"}, {5, "TRAP_UNK"},   {6, "TRAP_PERF"},
 };
 constexpr ValueName kChildCodeNames[] = {
     {1, "CLD_EXITED"},  {2, "CLD_KILLED"},  {3, "CLD_DUMPED"},
     {4, "CLD_TRAPPED"}, {5, "CLD_STOPPED"}, {6, "CLD_CONTINUED"},
 };
 constexpr ValueName kPollCodeNames[] = {
-    {1, "POLL_IN"}, {2, "POLL_OUT"}, {3, "POLL_MSG"}, {4, "POLL_ERR"}, {5, "POLL_PRI"}, {6, "POLL_HUP"},
+    {1, "POLL_IN"},  {2, "POLL_OUT"}, {3, "POLL_MSG"},
+    {4, "POLL_ERR"}, {5, "POLL_PRI"}, {6, "POLL_HUP"},
 };
 constexpr ValueName kSysCodeNames[] = {
     {1, "SYS_SECCOMP"},

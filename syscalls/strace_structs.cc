@@ -49,30 +49,42 @@ constexpr uint64_t kSaRestorer = 0x04000000;
 
 // In the order strace prints them.
 constexpr FlagName kSigactionFlagNames[] = {
-    {0x04000000, "SA_RESTORER"}, {0x08000000, "SA_ONSTACK"},     {0x10000000, "SA_RESTART"},
-    {0x40000000, "SA_NODEFER"},  {0x80000000, "SA_RESETHAND"},   {0x4, "SA_SIGINFO"},
-    {0x1, "SA_NOCLDSTOP"},       {0x2, "SA_NOCLDWAIT"},          {0x400, "SA_UNSUPPORTED"},
+    {0x04000000, "SA_RESTORER"},  {0x08000000, "SA_ONSTACK"},   {0x10000000, "SA_RESTART"},
+    {0x40000000, "SA_NODEFER"},   {0x80000000, "SA_RESETHAND"}, {0x4, "SA_SIGINFO"},
+    {0x1, "SA_NOCLDSTOP"},        {0x2, "SA_NOCLDWAIT"},        {0x400, "SA_UNSUPPORTED"},
     {0x800, "SA_EXPOSE_TAGBITS"},
 };
 
 constexpr int kSignalCount = 64;
 
 constexpr FlagName kStatxMaskNames[] = {
-    {0x7ff, "STATX_BASIC_STATS"}, {0x1, "STATX_TYPE"},           {0x2, "STATX_MODE"},
-    {0x4, "STATX_NLINK"},         {0x8, "STATX_UID"},            {0x10, "STATX_GID"},
-    {0x20, "STATX_ATIME"},        {0x40, "STATX_MTIME"},         {0x80, "STATX_CTIME"},
-    {0x100, "STATX_INO"},         {0x200, "STATX_SIZE"},         {0x400, "STATX_BLOCKS"},
-    {0x800, "STATX_BTIME"},       {0x1000, "STATX_MNT_ID"},      {0x2000, "STATX_DIOALIGN"},
-    {0x4000, "STATX_MNT_ID_UNIQUE"}, {0x8000, "STATX_SUBVOL"},   {0x10000, "STATX_WRITE_ATOMIC"},
+    {0x7ff, "STATX_BASIC_STATS"},
+    {0x1, "STATX_TYPE"},
+    {0x2, "STATX_MODE"},
+    {0x4, "STATX_NLINK"},
+    {0x8, "STATX_UID"},
+    {0x10, "STATX_GID"},
+    {0x20, "STATX_ATIME"},
+    {0x40, "STATX_MTIME"},
+    {0x80, "STATX_CTIME"},
+    {0x100, "STATX_INO"},
+    {0x200, "STATX_SIZE"},
+    {0x400, "STATX_BLOCKS"},
+    {0x800, "STATX_BTIME"},
+    {0x1000, "STATX_MNT_ID"},
+    {0x2000, "STATX_DIOALIGN"},
+    {0x4000, "STATX_MNT_ID_UNIQUE"},
+    {0x8000, "STATX_SUBVOL"},
+    {0x10000, "STATX_WRITE_ATOMIC"},
     {0x20000, "STATX_DIO_READ_ALIGN"},
 };
 
 constexpr FlagName kStatxAttributeNames[] = {
-    {0x4, "STATX_ATTR_COMPRESSED"}, {0x10, "STATX_ATTR_IMMUTABLE"},
-    {0x20, "STATX_ATTR_APPEND"},    {0x40, "STATX_ATTR_NODUMP"},
-    {0x800, "STATX_ATTR_ENCRYPTED"}, {0x1000, "STATX_ATTR_AUTOMOUNT"},
+    {0x4, "STATX_ATTR_COMPRESSED"},    {0x10, "STATX_ATTR_IMMUTABLE"},
+    {0x20, "STATX_ATTR_APPEND"},       {0x40, "STATX_ATTR_NODUMP"},
+    {0x800, "STATX_ATTR_ENCRYPTED"},   {0x1000, "STATX_ATTR_AUTOMOUNT"},
     {0x2000, "STATX_ATTR_MOUNT_ROOT"}, {0x100000, "STATX_ATTR_VERITY"},
-    {0x200000, "STATX_ATTR_DAX"},   {0x400000, "STATX_ATTR_WRITE_ATOMIC"},
+    {0x200000, "STATX_ATTR_DAX"},      {0x400000, "STATX_ATTR_WRITE_ATOMIC"},
 };
 
 // utimensat's special tv_nsec values.
@@ -80,34 +92,58 @@ constexpr int64_t kUtimeNow = (1L << 30) - 1;
 constexpr int64_t kUtimeOmit = (1L << 30) - 2;
 
 constexpr ValueName kAddressFamilyNames[] = {
-    {0, "AF_UNSPEC"}, {1, "AF_UNIX"}, {2, "AF_INET"}, {10, "AF_INET6"},
-    {16, "AF_NETLINK"}, {17, "AF_PACKET"},
+    {0, "AF_UNSPEC"}, {1, "AF_UNIX"},     {2, "AF_INET"},
+    {10, "AF_INET6"}, {16, "AF_NETLINK"}, {17, "AF_PACKET"},
 };
 
 constexpr FlagName kMsgFlagNames[] = {
-    {0x1, "MSG_OOB"},          {0x2, "MSG_PEEK"},        {0x4, "MSG_DONTROUTE"},
-    {0x8, "MSG_CTRUNC"},       {0x10, "MSG_PROXY"},      {0x20, "MSG_TRUNC"},
-    {0x40, "MSG_DONTWAIT"},    {0x80, "MSG_EOR"},        {0x100, "MSG_WAITALL"},
-    {0x200, "MSG_FIN"},        {0x400, "MSG_SYN"},       {0x800, "MSG_CONFIRM"},
-    {0x1000, "MSG_RST"},       {0x2000, "MSG_ERRQUEUE"}, {0x4000, "MSG_NOSIGNAL"},
-    {0x8000, "MSG_MORE"},      {0x10000, "MSG_WAITFORONE"}, {0x20000, "MSG_SENDPAGE_NOTLAST"},
-    {0x40000, "MSG_BATCH"},    {0x4000000, "MSG_ZEROCOPY"}, {0x20000000, "MSG_FASTOPEN"},
+    {0x1, "MSG_OOB"},
+    {0x2, "MSG_PEEK"},
+    {0x4, "MSG_DONTROUTE"},
+    {0x8, "MSG_CTRUNC"},
+    {0x10, "MSG_PROXY"},
+    {0x20, "MSG_TRUNC"},
+    {0x40, "MSG_DONTWAIT"},
+    {0x80, "MSG_EOR"},
+    {0x100, "MSG_WAITALL"},
+    {0x200, "MSG_FIN"},
+    {0x400, "MSG_SYN"},
+    {0x800, "MSG_CONFIRM"},
+    {0x1000, "MSG_RST"},
+    {0x2000, "MSG_ERRQUEUE"},
+    {0x4000, "MSG_NOSIGNAL"},
+    {0x8000, "MSG_MORE"},
+    {0x10000, "MSG_WAITFORONE"},
+    {0x20000, "MSG_SENDPAGE_NOTLAST"},
+    {0x40000, "MSG_BATCH"},
+    {0x4000000, "MSG_ZEROCOPY"},
+    {0x20000000, "MSG_FASTOPEN"},
     {0x40000000, "MSG_CMSG_CLOEXEC"},
 };
 
 constexpr FlagName kPollEventNames[] = {
-    {0x1, "POLLIN"},       {0x2, "POLLPRI"},      {0x4, "POLLOUT"},      {0x8, "POLLERR"},
-    {0x10, "POLLHUP"},     {0x20, "POLLNVAL"},    {0x40, "POLLRDNORM"},  {0x80, "POLLRDBAND"},
-    {0x100, "POLLWRNORM"}, {0x200, "POLLWRBAND"}, {0x400, "POLLMSG"},    {0x1000, "POLLREMOVE"},
+    {0x1, "POLLIN"},       {0x2, "POLLPRI"},      {0x4, "POLLOUT"},     {0x8, "POLLERR"},
+    {0x10, "POLLHUP"},     {0x20, "POLLNVAL"},    {0x40, "POLLRDNORM"}, {0x80, "POLLRDBAND"},
+    {0x100, "POLLWRNORM"}, {0x200, "POLLWRBAND"}, {0x400, "POLLMSG"},   {0x1000, "POLLREMOVE"},
     {0x2000, "POLLRDHUP"},
 };
 
 constexpr FlagName kEpollEventNames[] = {
-    {0x1, "EPOLLIN"},          {0x2, "EPOLLPRI"},          {0x4, "EPOLLOUT"},
-    {0x8, "EPOLLERR"},         {0x10, "EPOLLHUP"},         {0x20, "EPOLLNVAL"},
-    {0x40, "EPOLLRDNORM"},     {0x80, "EPOLLRDBAND"},      {0x100, "EPOLLWRNORM"},
-    {0x200, "EPOLLWRBAND"},    {0x400, "EPOLLMSG"},        {0x2000, "EPOLLRDHUP"},
-    {1U << 28, "EPOLLEXCLUSIVE"}, {1U << 29, "EPOLLWAKEUP"}, {1U << 30, "EPOLLONESHOT"},
+    {0x1, "EPOLLIN"},
+    {0x2, "EPOLLPRI"},
+    {0x4, "EPOLLOUT"},
+    {0x8, "EPOLLERR"},
+    {0x10, "EPOLLHUP"},
+    {0x20, "EPOLLNVAL"},
+    {0x40, "EPOLLRDNORM"},
+    {0x80, "EPOLLRDBAND"},
+    {0x100, "EPOLLWRNORM"},
+    {0x200, "EPOLLWRBAND"},
+    {0x400, "EPOLLMSG"},
+    {0x2000, "EPOLLRDHUP"},
+    {1U << 28, "EPOLLEXCLUSIVE"},
+    {1U << 29, "EPOLLWAKEUP"},
+    {1U << 30, "EPOLLONESHOT"},
     {1U << 31, "EPOLLET"},
 };
 
@@ -124,10 +160,10 @@ constexpr ValueName kSigprocmaskHows[] = {
 };
 
 constexpr ValueName kRlimitResources[] = {
-    {0, "RLIMIT_CPU"},      {1, "RLIMIT_FSIZE"},    {2, "RLIMIT_DATA"},       {3, "RLIMIT_STACK"},
-    {4, "RLIMIT_CORE"},     {5, "RLIMIT_RSS"},      {6, "RLIMIT_NPROC"},      {7, "RLIMIT_NOFILE"},
-    {8, "RLIMIT_MEMLOCK"},  {9, "RLIMIT_AS"},       {10, "RLIMIT_LOCKS"},     {11, "RLIMIT_SIGPENDING"},
-    {12, "RLIMIT_MSGQUEUE"}, {13, "RLIMIT_NICE"},   {14, "RLIMIT_RTPRIO"},    {15, "RLIMIT_RTTIME"},
+    {0, "RLIMIT_CPU"},       {1, "RLIMIT_FSIZE"}, {2, "RLIMIT_DATA"},    {3, "RLIMIT_STACK"},
+    {4, "RLIMIT_CORE"},      {5, "RLIMIT_RSS"},   {6, "RLIMIT_NPROC"},   {7, "RLIMIT_NOFILE"},
+    {8, "RLIMIT_MEMLOCK"},   {9, "RLIMIT_AS"},    {10, "RLIMIT_LOCKS"},  {11, "RLIMIT_SIGPENDING"},
+    {12, "RLIMIT_MSGQUEUE"}, {13, "RLIMIT_NICE"}, {14, "RLIMIT_RTPRIO"}, {15, "RLIMIT_RTTIME"},
 };
 
 // Reads a struct, or nullopt when any byte of it is unreadable.
@@ -252,8 +288,9 @@ std::string format_sigset_bits(uint64_t set) {
 
 std::string format_epoll_event_fields(const epoll_event& event) {
   const uint64_t data = event.data.u64;
-  return fmt::format("{{events={}, data={{u32={}, u64={}}}}}", format_flags(event.events, kEpollEventNames),
-                     static_cast<uint32_t>(data), data);
+  return fmt::format("{{events={}, data={{u32={}, u64={}}}}}",
+                     format_flags(event.events, kEpollEventNames), static_cast<uint32_t>(data),
+                     data);
 }
 
 }  // namespace
@@ -393,11 +430,12 @@ std::string format_msghdr(uint64_t addr, std::optional<uint64_t> data_limit,
       name == 0 ? "NULL" : format_sockaddr(name, header->msg_namelen, memory);
   const std::string iov_text = format_iovec_array(reinterpret_cast<uint64_t>(header->msg_iov),
                                                   header->msg_iovlen, data_limit, memory);
-  // NOTE: control messages are not decoded; msg_control prints as its
+  // NOTE: control messages are not decoded. msg_control prints as its
   // address when the buffer is set.
   std::string control_text;
   if (header->msg_control != nullptr) {
-    control_text = fmt::format("msg_control={}, ", pointer(reinterpret_cast<uint64_t>(header->msg_control)));
+    control_text =
+        fmt::format("msg_control={}, ", pointer(reinterpret_cast<uint64_t>(header->msg_control)));
   }
   return fmt::format(
       "{{msg_name={}, msg_namelen={}, msg_iov={}, msg_iovlen={}, {}msg_controllen={}, "
@@ -429,8 +467,9 @@ std::string format_pollfd_array(uint64_t addr, uint64_t count, const GuestMemory
       elements.emplace_back("...");
       break;
     }
-    elements.push_back(fmt::format("{{fd={}, events={}}}", entry->fd,
-                                   format_flags(static_cast<uint16_t>(entry->events), kPollEventNames)));
+    elements.push_back(
+        fmt::format("{{fd={}, events={}}}", entry->fd,
+                    format_flags(static_cast<uint16_t>(entry->events), kPollEventNames)));
   }
   return fmt::format("[{}]", fmt::join(elements, ", "));
 }
@@ -458,7 +497,8 @@ std::string format_rlimit(uint64_t addr, std::string_view infinity_name,
   if (!limit) {
     return pointer(addr);
   }
-  return fmt::format("{{rlim_cur={}, rlim_max={}}}", format_rlimit_value(limit->rlim_cur, infinity_name),
+  return fmt::format("{{rlim_cur={}, rlim_max={}}}",
+                     format_rlimit_value(limit->rlim_cur, infinity_name),
                      format_rlimit_value(limit->rlim_max, infinity_name));
 }
 

@@ -65,35 +65,35 @@ enum class ArgFormat : uint8_t {
   // syscall exit and only on success; after an error it prints as kPtr.
   // An input format is decoded at entry. An unreadable struct prints as
   // its address, as strace prints it.
-  kWriteBuffer,      // bytes the call reads, as many as the next argument says (write)
-  kReadBuffer,       // output: bytes the call stored, as many as it returned (read)
-  kStatOut,          // output: struct stat
-  kStatxOut,         // output: struct statx
-  kTimespec,         // struct timespec
-  kTimespecOut,      // output: struct timespec (clock_gettime)
-  kTimespecPair,     // struct timespec[2] (utimensat)
-  kTimeval,          // struct timeval
-  kTimevalOut,       // output: struct timeval (gettimeofday)
-  kSockaddr,         // socket address, as many bytes as the next argument says
-  kSockaddrOut,      // output: socket address, its length in the int the next argument points to
-  kSocklenInOut,     // int pointer the call reads and rewrites: [110 => 2]
-  kIovec,            // struct iovec array, as many elements as the next argument says
-  kIovecOut,         // output: struct iovec array, data up to the returned length
-  kMsghdr,           // struct msghdr (sendmsg)
-  kMsghdrOut,        // output: struct msghdr, data up to the returned length (recvmsg)
-  kPollFds,          // struct pollfd array, as many as the next argument says; revents follow the result
-  kRlimit,           // struct rlimit
-  kRlimitOut,        // output: struct rlimit
-  kRlimitResource,   // RLIMIT_* resource
-  kSigaction,        // the kernel's struct sigaction
-  kSigactionOut,     // output: the kernel's struct sigaction
-  kSigset,           // signal set: [INT TERM]
-  kSigsetOut,        // output: signal set
-  kSigprocmaskHow,   // SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK
-  kEpollEvent,       // struct epoll_event
-  kEpollEventsOut,   // output: struct epoll_event array, as many as the call returned
-  kEpollCtlOp,       // EPOLL_CTL_* operation
-  kMsgFlags,         // MSG_* flags of send and receive calls
+  kWriteBuffer,     // bytes the call reads, as many as the next argument gives (write)
+  kReadBuffer,      // output: bytes the call stored, as many as it returned (read)
+  kStatOut,         // output: struct stat
+  kStatxOut,        // output: struct statx
+  kTimespec,        // struct timespec
+  kTimespecOut,     // output: struct timespec (clock_gettime)
+  kTimespecPair,    // struct timespec[2] (utimensat)
+  kTimeval,         // struct timeval
+  kTimevalOut,      // output: struct timeval (gettimeofday)
+  kSockaddr,        // socket address, as many bytes as the next argument gives
+  kSockaddrOut,     // output: socket address, its length in the int the next argument points to
+  kSocklenInOut,    // int pointer the call reads and rewrites: [110 => 2]
+  kIovec,           // struct iovec array, as many elements as the next argument gives
+  kIovecOut,        // output: struct iovec array, data up to the returned length
+  kMsghdr,          // struct msghdr (sendmsg)
+  kMsghdrOut,       // output: struct msghdr, data up to the returned length (recvmsg)
+  kPollFds,         // struct pollfd array, as many as the next argument gives (poll)
+  kRlimit,          // struct rlimit
+  kRlimitOut,       // output: struct rlimit
+  kRlimitResource,  // RLIMIT_* resource
+  kSigaction,       // the kernel's struct sigaction
+  kSigactionOut,    // output: the kernel's struct sigaction
+  kSigset,          // signal set: [INT TERM]
+  kSigsetOut,       // output: signal set
+  kSigprocmaskHow,  // SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK
+  kEpollEvent,      // struct epoll_event
+  kEpollEventsOut,  // output: struct epoll_event array, as many as the call returned
+  kEpollCtlOp,      // EPOLL_CTL_* operation
+  kMsgFlags,        // MSG_* flags of send and receive calls
 };
 
 struct SyscallEntry {

@@ -133,8 +133,8 @@ void expect_row(const WellKnownRow& expected) {
 
 TEST(SyscallTable, WellKnownRows) {
   const WellKnownRow rows[] = {
-      {0, "read", {kFd, kPtr, kUint}},
-      {1, "write", {kFd, kPtr, kUint}},
+      {0, "read", {kFd, kReadBuffer, kUint}},
+      {1, "write", {kFd, kWriteBuffer, kUint}},
       {2, "open", {kPath, kOpenFlags, kMode}},
       {3, "close", {kFd}},
       {9, "mmap", {kPtr, kUint, kProt, kMmapFlags, kFd, kHex}},
@@ -147,8 +147,8 @@ TEST(SyscallTable, WellKnownRows) {
       {60, "exit", {kInt}},
       {62, "kill", {kInt, kSignal}},
       {72, "fcntl", {kFd, kFcntlCmd, kHex}},
-      {202, "futex", {kPtr, kFutexOp, kInt, kPtr, kPtr, kHex}},
-      {228, "clock_gettime", {kClockId, kPtr}},
+      {202, "futex", {kPtr, kFutexOp, kInt, kTimespec, kPtr, kHex}},
+      {228, "clock_gettime", {kClockId, kTimespecOut}},
       {231, "exit_group", {kInt}},
       {257, "openat", {kDirFd, kPath, kOpenFlags, kMode}},
       {263, "unlinkat", {kDirFd, kPath, kUnlinkatFlags}},
