@@ -682,6 +682,7 @@ bool is_output_format(ArgFormat format) {
     case ArgFormat::kSigactionOut:
     case ArgFormat::kSigsetOut:
     case ArgFormat::kEpollEventsOut:
+    case ArgFormat::kWaitStatusOut:
       return true;
     default:
       return false;
@@ -790,6 +791,9 @@ std::string format_output_argument(const SyscallEntry& entry, const TracedArgume
       return format_sigset(value, memory);
     case ArgFormat::kEpollEventsOut:
       return format_epoll_event_array(value, returned, memory);
+    case ArgFormat::kWaitStatusOut:
+      // wait4 stores no status when WNOHANG finds no child (result 0).
+      return returned == 0 ? argument.text : format_wait_status(value, memory);
     default:
       return argument.text;
   }
@@ -1025,6 +1029,16 @@ std::string format_argument(ArgFormat format, uint64_t value, const GuestMemoryR
       return format_epoll_ctl_op(value);
     case ArgFormat::kMsgFlags:
       return format_msg_flags(value);
+    case ArgFormat::kSocketFamily:
+      return format_socket_family(value);
+    case ArgFormat::kSocketType:
+      return format_socket_type(value);
+    case ArgFormat::kStatxFlags:
+      return format_statx_flags(value);
+    case ArgFormat::kStatxMask:
+      return format_statx_mask(value);
+    case ArgFormat::kWaitOptions:
+      return format_wait_options(value);
     // These need another argument, or the call's result, to be decoded.
     case ArgFormat::kWriteBuffer:
     case ArgFormat::kReadBuffer:
@@ -1043,6 +1057,7 @@ std::string format_argument(ArgFormat format, uint64_t value, const GuestMemoryR
     case ArgFormat::kSigactionOut:
     case ArgFormat::kSigsetOut:
     case ArgFormat::kEpollEventsOut:
+    case ArgFormat::kWaitStatusOut:
       return pointer(value);
   }
   return hex(value);

@@ -116,5 +116,14 @@ std::string format_epoll_event(uint64_t addr, const GuestMemoryReader& memory);
 std::string format_epoll_event_array(uint64_t addr, uint64_t count,
                                      const GuestMemoryReader& memory);
 std::string format_epoll_ctl_op(uint64_t value);
+std::string format_socket_family(uint64_t value);
+std::string format_socket_type(uint64_t value);
+std::string format_statx_flags(uint64_t value);
+std::string format_statx_mask(uint64_t value);
+std::string format_wait_options(uint64_t value);
+
+// The int status wait4 stored at addr, as strace prints it:
+// `[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]`.
+std::string format_wait_status(uint64_t addr, const GuestMemoryReader& memory);
 
 }  // namespace ward::syscalls::strace_detail

@@ -14,6 +14,7 @@
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <bit>
@@ -151,6 +152,37 @@ constexpr ValueName kEpollCtlOps[] = {
     {1, "EPOLL_CTL_ADD"},
     {2, "EPOLL_CTL_DEL"},
     {3, "EPOLL_CTL_MOD"},
+};
+
+constexpr ValueName kSocketTypes[] = {
+    {1, "SOCK_STREAM"},    {2, "SOCK_DGRAM"}, {3, "SOCK_RAW"},     {4, "SOCK_RDM"},
+    {5, "SOCK_SEQPACKET"}, {6, "SOCK_DCCP"},  {10, "SOCK_PACKET"},
+};
+constexpr uint64_t kSocketTypeMask = 0xf;
+
+constexpr FlagName kSocketTypeFlagNames[] = {
+    {02000000, "SOCK_CLOEXEC"},
+    {04000, "SOCK_NONBLOCK"},
+};
+
+// statx's AT_* flags. The sync mode (AT_STATX_*) is a two-bit value in
+// 0x6000 rather than a flag, and prints first.
+constexpr FlagName kStatxFlagNames[] = {
+    {0x100, "AT_SYMLINK_NOFOLLOW"},
+    {0x800, "AT_NO_AUTOMOUNT"},
+    {0x1000, "AT_EMPTY_PATH"},
+};
+constexpr uint64_t kStatxSyncMask = 0x6000;
+constexpr ValueName kStatxSyncModes[] = {
+    {0, "AT_STATX_SYNC_AS_STAT"},
+    {0x2000, "AT_STATX_FORCE_SYNC"},
+    {0x4000, "AT_STATX_DONT_SYNC"},
+};
+
+constexpr FlagName kWaitOptionNames[] = {
+    {0x1, "WNOHANG"},       {0x2, "WUNTRACED"},       {0x4, "WEXITED"},
+    {0x8, "WCONTINUED"},    {0x1000000, "WNOWAIT"},   {0x20000000, "__WNOTHREAD"},
+    {0x40000000, "__WALL"}, {0x80000000, "__WCLONE"},
 };
 
 constexpr ValueName kSigprocmaskHows[] = {
@@ -566,6 +598,68 @@ std::string format_epoll_event_array(uint64_t addr, uint64_t count,
 
 std::string format_epoll_ctl_op(uint64_t value) {
   return format_value(kEpollCtlOps, low_int(value), "EPOLL_CTL_");
+}
+
+std::string format_socket_family(uint64_t value) {
+  return format_value(kAddressFamilyNames, low_int(value), "AF_");
+}
+
+std::string format_socket_type(uint64_t value) {
+  const uint64_t type = low_bits(value);
+  std::vector<std::string> parts;
+  parts.push_back(
+      format_value(kSocketTypes, static_cast<int32_t>(type & kSocketTypeMask), "SOCK_"));
+  const uint64_t unknown_bits =
+      append_flag_names(type & ~kSocketTypeMask, kSocketTypeFlagNames, parts);
+  if (unknown_bits != 0) {
+    parts.push_back(hex(unknown_bits));
+  }
+  return join_flags(parts);
+}
+
+std::string format_statx_flags(uint64_t value) {
+  const uint64_t flags = low_bits(value);
+  std::vector<std::string> parts;
+  parts.push_back(
+      format_value(kStatxSyncModes, static_cast<int32_t>(flags & kStatxSyncMask), "AT_STATX_"));
+  const uint64_t unknown_bits = append_flag_names(flags & ~kStatxSyncMask, kStatxFlagNames, parts);
+  if (unknown_bits != 0) {
+    parts.push_back(hex(unknown_bits));
+  }
+  return join_flags(parts);
+}
+
+std::string format_statx_mask(uint64_t value) {
+  return format_flags(low_bits(value), kStatxMaskNames);
+}
+
+std::string format_wait_options(uint64_t value) {
+  return format_flags(low_bits(value), kWaitOptionNames);
+}
+
+std::string format_wait_status(uint64_t addr, const GuestMemoryReader& memory) {
+  const std::optional<int32_t> status = read_guest_int(addr, memory);
+  if (!status) {
+    return pointer(addr);
+  }
+
+  const int value = *status;
+  std::string text;
+  if (WIFEXITED(value)) {
+    text = fmt::format("WIFEXITED(s) && WEXITSTATUS(s) == {}", WEXITSTATUS(value));
+  } else if (WIFSIGNALED(value)) {
+    text = fmt::format("WIFSIGNALED(s) && WTERMSIG(s) == {}", format_signal(WTERMSIG(value)));
+    if (WCOREDUMP(value)) {
+      text += " && WCOREDUMP(s)";
+    }
+  } else if (WIFSTOPPED(value)) {
+    text = fmt::format("WIFSTOPPED(s) && WSTOPSIG(s) == {}", format_signal(WSTOPSIG(value)));
+  } else if (WIFCONTINUED(value)) {
+    text = "WIFCONTINUED(s)";
+  } else {
+    text = hex(static_cast<uint32_t>(value));
+  }
+  return fmt::format("[{{{}}}]", text);
 }
 
 }  // namespace ward::syscalls::strace_detail

@@ -62,7 +62,7 @@ enum class ArgFormat : uint8_t {
   kAccessMode,      // F_OK, R_OK, W_OK, X_OK
 
   // Structs and buffers in guest memory. An "output" format is decoded at
-  // syscall exit and only on success; after an error it prints as kPtr.
+  // syscall exit and only on success. After an error it prints as kPtr.
   // An input format is decoded at entry. An unreadable struct prints as
   // its address, as strace prints it.
   kWriteBuffer,     // bytes the call reads, as many as the next argument gives (write)
@@ -94,6 +94,12 @@ enum class ArgFormat : uint8_t {
   kEpollEventsOut,  // output: struct epoll_event array, as many as the call returned
   kEpollCtlOp,      // EPOLL_CTL_* operation
   kMsgFlags,        // MSG_* flags of send and receive calls
+  kSocketFamily,    // AF_* address family
+  kSocketType,      // SOCK_* type with SOCK_CLOEXEC and SOCK_NONBLOCK
+  kStatxFlags,      // AT_* flags of statx, where 0 is AT_STATX_SYNC_AS_STAT
+  kStatxMask,       // STATX_* fields requested
+  kWaitOptions,     // WNOHANG and the other wait options
+  kWaitStatusOut,   // output: wait status, decoded with the W* macros
 };
 
 struct SyscallEntry {

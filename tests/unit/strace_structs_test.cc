@@ -179,8 +179,13 @@ TEST(StraceStat, Statx) {
   memory.put_struct(0x3000, status);
   memory.put_string(0x1000, "/tmp");
   EXPECT_EQ(exit_line("statx", {static_cast<uint64_t>(-100), 0x1000, 0, 0x7ff, 0x3000}, 0, memory),
-            R"(statx(AT_FDCWD, "/tmp", 0, 0x7ff, {stx_mask=STATX_BASIC_STATS|STATX_BTIME, )"
-            R"(stx_attributes=0, stx_mode=S_IFDIR|0755, stx_size=4096, ...}) = 0)");
+            R"(statx(AT_FDCWD, "/tmp", AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS, )"
+            R"({stx_mask=STATX_BASIC_STATS|STATX_BTIME, stx_attributes=0, )"
+            R"(stx_mode=S_IFDIR|0755, stx_size=4096, ...}) = 0)");
+  EXPECT_EQ(exit_line("statx", {3, 0x1000, 0x1000 | 0x4000, 0x200 | 0x1000, 0x3000},
+                      error_result(ENOENT), memory),
+            R"(statx(3, "/tmp", AT_STATX_DONT_SYNC|AT_EMPTY_PATH, STATX_SIZE|STATX_MNT_ID, )"
+            "0x3000) = -1 ENOENT (No such file or directory)");
 }
 
 // ---------------------------------------------------------------------------
@@ -495,6 +500,39 @@ TEST(StraceEpoll, CtlAndWait) {
   EXPECT_EQ(exit_line("epoll_wait", {9, 0x2000, 4, 100}, 2, memory),
             "epoll_wait(9, [{events=EPOLLOUT, data={u32=1, u64=4294967297}}, "
             "{events=EPOLLIN|EPOLLHUP, data={u32=3, u64=3}}], 4, 100) = 2");
+}
+
+TEST(StraceSocket, FamilyAndType) {
+  EXPECT_EQ(exit_line("socket", {AF_UNIX, SOCK_STREAM, 0}, 3),
+            "socket(AF_UNIX, SOCK_STREAM, 0) = 3");
+  EXPECT_EQ(exit_line("socket", {AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 17}, 4),
+            "socket(AF_INET6, SOCK_DGRAM|SOCK_CLOEXEC|SOCK_NONBLOCK, 17) = 4");
+  EXPECT_EQ(exit_line("socket", {99, 9, 0}, error_result(EAFNOSUPPORT)),
+            "socket(0x63 /* AF_??? */, 0x9 /* SOCK_??? */, 0) = -1 EAFNOSUPPORT "
+            "(Address family not supported by protocol)");
+}
+
+TEST(StraceWait, StatusAndOptions) {
+  FakeGuestMemory memory;
+  memory.put_struct(0x1000, int32_t{3 << 8});
+  memory.put_struct(0x2000, int32_t{SIGKILL});
+  memory.put_struct(0x3000, int32_t{(SIGSTOP << 8) | 0x7f});
+  memory.put_struct(0x4000, int32_t{SIGSEGV | 0x80});
+
+  EXPECT_EQ(exit_line("wait4", {static_cast<uint64_t>(-1), 0x1000, 0, 0}, 2, memory),
+            "wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL) = 2");
+  EXPECT_EQ(exit_line("wait4", {2, 0x2000, 0x40000000, 0}, 2, memory),
+            "wait4(2, [{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}], __WALL, NULL) = 2");
+  EXPECT_EQ(exit_line("wait4", {2, 0x3000, 2, 0}, 2, memory),
+            "wait4(2, [{WIFSTOPPED(s) && WSTOPSIG(s) == SIGSTOP}], WUNTRACED, NULL) = 2");
+  EXPECT_EQ(exit_line("wait4", {2, 0x4000, 0, 0}, 2, memory),
+            "wait4(2, [{WIFSIGNALED(s) && WTERMSIG(s) == SIGSEGV && WCOREDUMP(s)}], 0, NULL) = 2");
+  // WNOHANG without a child to report stores no status.
+  EXPECT_EQ(exit_line("wait4", {static_cast<uint64_t>(-1), 0x1000, 1, 0}, 0, memory),
+            "wait4(-1, 0x1000, WNOHANG, NULL) = 0");
+  EXPECT_EQ(
+      exit_line("wait4", {static_cast<uint64_t>(-1), 0x1000, 0, 0}, error_result(ECHILD), memory),
+      "wait4(-1, 0x1000, 0, NULL) = -1 ECHILD (No child processes)");
 }
 
 }  // namespace
