@@ -88,8 +88,8 @@ std::string format_syscall_entry(const SyscallEntry& entry, const std::array<uin
 std::string format_syscall_result(const SyscallEntry& entry, int64_t result);
 
 // Formats one argument register in the given format, without the context
-// of the other arguments. Used by format_syscall_entry and by reports that
-// name a single unsupported flag or command.
+// of the other arguments or the result. A format that needs either (a
+// buffer's length, an output argument) prints as the pointer.
 std::string format_argument(ArgFormat format, uint64_t value, const GuestMemoryReader& memory);
 
 // Formats a signal a task takes as strace does: `--- SIGCHLD {si_signo=SIGCHLD,
