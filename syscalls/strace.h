@@ -97,7 +97,7 @@ std::string format_argument(ArgFormat format, uint64_t value, const GuestMemoryR
 // The code is named for the signal (SEGV_MAPERR, CLD_KILLED, POLL_IN...).
 // A signal a process sent carries the sender's pid and uid. SIGCHLD adds
 // the child's status and times, and a fault signal (SIGSEGV, SIGBUS, SIGILL,
-// SIGFPE) its si_addr.
+// SIGFPE, SIGTRAP) its si_addr.
 std::string format_signal_delivery(int signal, const siginfo_t& info);
 
 }  // namespace ward::syscalls

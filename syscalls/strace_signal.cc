@@ -134,6 +134,7 @@ std::string format_signal_fields(int signal, const siginfo_t& info) {
     case SIGFPE:
     case SIGSEGV:
     case SIGBUS:
+    case SIGTRAP:
       return fmt::format(", si_addr={}", format_fault_address(info));
     case SIGIO:
       return fmt::format(", si_band={}, si_fd={}", info.si_band, info.si_fd);

@@ -655,7 +655,7 @@ TEST(StraceSignal, TrapAndPollCodes) {
   siginfo_t info{};
   info.si_code = TRAP_BRKPT;
   EXPECT_EQ(format_signal_delivery(SIGTRAP, info),
-            "--- SIGTRAP {si_signo=SIGTRAP, si_code=TRAP_BRKPT} ---");
+            "--- SIGTRAP {si_signo=SIGTRAP, si_code=TRAP_BRKPT, si_addr=NULL} ---");
 
   info.si_code = POLL_IN;
   info.si_band = 65;
