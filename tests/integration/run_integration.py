@@ -488,6 +488,50 @@ def case_python_http_server(case):
     expect_stdout(result, b"hello over loopback\nserver ended: 143\n")
 
 
+NODE = "/usr/bin/node"
+
+# A node http server on 127.0.0.1 serves a request from a child node
+# process and then one of its own. node's event loop runs on epoll, with
+# eventfd wake-ups, and talks to its child through pipes and a socketpair.
+NODE_HTTP_SCRIPT = """\
+const http = require("http");
+const { execFile } = require("child_process");
+const server = http.createServer((request, response) => {
+  response.end("hello from node " + request.url + "\\n");
+});
+function fetch(url, done) {
+  http.get(url, (response) => {
+    let body = "";
+    response.on("data", (chunk) => { body += chunk; });
+    response.on("end", () => done(body));
+  });
+}
+server.listen(0, "127.0.0.1", () => {
+  const base = "http://127.0.0.1:" + server.address().port;
+  const child = "require('http').get('" + base + "/child', (r) => r.pipe(process.stdout))";
+  execFile(process.execPath, ["-e", child], (error, output) => {
+    if (error) {
+      console.error("the child failed:", error.message);
+      process.exit(1);
+    }
+    process.stdout.write("child got: " + output);
+    fetch(base + "/parent", (body) => {
+      process.stdout.write("parent got: " + body);
+      server.close();
+    });
+  });
+});
+"""
+
+
+def case_node_http(case):
+    if not os.access(NODE, os.X_OK):
+        raise CaseSkipped(f"{NODE} is not installed (Debian package nodejs)")
+    script = case.write_file("server.js", NODE_HTTP_SCRIPT.encode(), 0o644)
+    native, _ = expect_same_as_native(case, [NODE, script])
+    expect_stdout(native, b"child got: hello from node /child\nparent got: hello from node /parent\n")
+
+
 # busybox nc as a client of a Python server on 127.0.0.1 in the same
 # sandbox: the server sends back one line upper-cased and closes. The
 # shell waits at most 800 times 50 ms for the server's port.
