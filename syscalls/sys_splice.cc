@@ -65,14 +65,16 @@ Result<size_t> splice_files(kernel::Task& task, vfs::FileDescription& in,
   const std::optional<PipeEndRef> in_pipe = pipe_end_of(in);
   const std::optional<PipeEndRef> out_pipe = pipe_end_of(out);
   bool nonblocking = (flags & kSpliceNonblock) != 0;
-  count = std::min(count, vfs::kMaxRwCount);
 
   if (in_pipe && out_pipe) {
     if (&in_pipe->pipe == &out_pipe->pipe) {
       return Errno{EINVAL};
     }
+    // Linux checks no length between two pipes; a count past SSIZE_MAX
+    // moves what the pipes hold.
     nonblocking = nonblocking || in.nonblocking() || out.nonblocking();
-    return splice_pipe_to_pipe(task, *in_pipe, *out_pipe, count, nonblocking);
+    return splice_pipe_to_pipe(task, *in_pipe, *out_pipe, std::min(count, vfs::kMaxRwCount),
+                               nonblocking);
   }
 
   if (in_pipe) {
@@ -87,6 +89,8 @@ Result<size_t> splice_files(kernel::Task& task, vfs::FileDescription& in,
     if (!position && !out.stream()) {
       position = out.offset();
     }
+    // Linux's rw_verify_area: a count negative as ssize_t is EINVAL, on
+    // sockets and other streams too.
     TRY(vfs::verify_io_range(position.value_or(0), count));
     TRY(check_splice_destination(task, out));
     nonblocking = nonblocking || in.nonblocking();

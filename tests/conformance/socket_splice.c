@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdint.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -88,6 +89,18 @@ int main(void) {
   int pipe_ends[2];
   pipe(pipe_ends);
   SHOW("splice from an empty non-blocking socket", splice(tcp[1], NULL, pipe_ends[1], NULL, 64, 0));
+  // A count negative as ssize_t is EINVAL with a socket end, before
+  // any wait; between two pipes Linux takes it as "all there is".
+  SHOW("splice socket to pipe, count SIZE_MAX",
+       splice(tcp[1], NULL, pipe_ends[1], NULL, SIZE_MAX, SPLICE_F_NONBLOCK));
+  write(pipe_ends[1], "abc", 3);
+  SHOW("splice pipe to socket, count SIZE_MAX", splice(pipe_ends[0], NULL, tcp[0], NULL, SIZE_MAX, 0));
+  int other_pipe[2];
+  pipe(other_pipe);
+  SHOW("splice pipe to pipe, count SIZE_MAX",
+       splice(pipe_ends[0], NULL, other_pipe[1], NULL, SIZE_MAX, SPLICE_F_NONBLOCK));
+  close(other_pipe[0]);
+  close(other_pipe[1]);
   close(pipe_ends[0]);
   close(pipe_ends[1]);
   close(tcp[0]);
