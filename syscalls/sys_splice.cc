@@ -70,8 +70,8 @@ Result<size_t> splice_files(kernel::Task& task, vfs::FileDescription& in,
     if (&in_pipe->pipe == &out_pipe->pipe) {
       return Errno{EINVAL};
     }
-    // Linux checks no length between two pipes; a count past SSIZE_MAX
-    // moves what the pipes hold.
+    // Linux does not check the count between two pipes, so a count past
+    // SSIZE_MAX moves whatever the pipe contains.
     nonblocking = nonblocking || in.nonblocking() || out.nonblocking();
     return splice_pipe_to_pipe(task, *in_pipe, *out_pipe, std::min(count, vfs::kMaxRwCount),
                                nonblocking);
@@ -89,8 +89,8 @@ Result<size_t> splice_files(kernel::Task& task, vfs::FileDescription& in,
     if (!position && !out.stream()) {
       position = out.offset();
     }
-    // Linux's rw_verify_area: a count negative as ssize_t is EINVAL, on
-    // sockets and other streams too.
+    // Linux's rw_verify_area rejects a count that is negative as ssize_t
+    // with EINVAL, for sockets and other streams too.
     TRY(vfs::verify_io_range(position.value_or(0), count));
     TRY(check_splice_destination(task, out));
     nonblocking = nonblocking || in.nonblocking();

@@ -89,8 +89,8 @@ int main(void) {
   int pipe_ends[2];
   pipe(pipe_ends);
   SHOW("splice from an empty non-blocking socket", splice(tcp[1], NULL, pipe_ends[1], NULL, 64, 0));
-  // A count negative as ssize_t is EINVAL with a socket end, before
-  // any wait; between two pipes Linux takes it as "all there is".
+  // A count that is negative as ssize_t is EINVAL with a socket end.
+  // Between two pipes, Linux moves whatever the pipe contains.
   SHOW("splice socket to pipe, count SIZE_MAX",
        splice(tcp[1], NULL, pipe_ends[1], NULL, SIZE_MAX, SPLICE_F_NONBLOCK));
   write(pipe_ends[1], "abc", 3);
