@@ -271,6 +271,7 @@ class InetEndpoint : public std::enable_shared_from_this<InetEndpoint> {
   bool dead_ = false;
   bool fin_sent_ = false;
   bool fin_received_ = false;  // Linux's SOCK_DONE
+  bool syn_sent_ = false;      // a blocking connect waits for room to queue
   int shutdown_ = 0;
   int error_ = 0;
 

@@ -215,8 +215,17 @@ Result<void> InetEndpoint::connect(kernel::Task& task, const SocketAddress& addr
     if (listener->pending_.size() <= listener->backlog_ || nonblocking) {
       break;
     }
-    const std::array<kernel::WaitQueue*, 1> queues{&listener->queue_};
-    TRY(wait_for_events(task, queues, kWritableEvents, deadline));
+    // Linux's SYN_SENT: shutdown(2) from another thread aborts the wait.
+    syn_sent_ = true;
+    const std::array<kernel::WaitQueue*, 2> queues{&listener->queue_, &queue_};
+    Result<void> waited = wait_for_events(task, queues, kWritableEvents, deadline);
+    const bool aborted = !syn_sent_;
+    syn_sent_ = false;
+    TRY(waited);
+    if (aborted) {
+      release_unless_bound();
+      return Errno{take_error()};
+    }
   }
 
   // The server side of the connection waits on the listener for accept.
@@ -322,6 +331,14 @@ Result<void> InetEndpoint::shutdown(int how) {
       release_unless_bound();
       queue_.notify(kernel::kAllEvents);
     }
+    return ok();
+  }
+  // inet_shutdown on a SYN_SENT socket: tcp_disconnect ends the blocked
+  // connect with ECONNRESET and leaves no shutdown bits.
+  if (syn_sent_) {
+    syn_sent_ = false;
+    error_ = ECONNRESET;
+    queue_.notify(kernel::kAllEvents);
     return ok();
   }
   shutdown_ |= mode;

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/time.h>
@@ -479,6 +480,54 @@ static void check_bad_inputs(void) {
        }));
 }
 
+// The client side of check_shutdown_during_connect, run in a thread.
+struct blocked_connect {
+  int fd;
+  uint16_t port;
+  long result;
+  int error;
+};
+
+static void* connect_in_thread(void* argument) {
+  struct blocked_connect* request = argument;
+  errno = 0;
+  request->result = connect_loopback(request->fd, request->port);
+  request->error = errno;
+  return NULL;
+}
+
+// A blocking connect to a full accept queue waits in SYN_SENT, and a
+// shutdown(2) from another thread ends it with ECONNRESET.
+static void check_shutdown_during_connect(void) {
+  int listener = make_listener(0);
+  uint16_t port = port_of(listener);
+  int queued[3];
+  for (int i = 0; i < 3; i++) {
+    queued[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    connect_loopback(queued[i], port);
+  }
+  usleep(50000);
+
+  struct blocked_connect request = {.fd = socket(AF_INET, SOCK_STREAM, 0), .port = port};
+  pthread_t thread;
+  pthread_create(&thread, NULL, connect_in_thread, &request);
+  // Until the thread is inside connect, shutdown reports ENOTCONN.
+  int shut = -1;
+  for (int attempt = 0; attempt < 100 && shut != 0; attempt++) {
+    usleep(20000);
+    shut = shutdown(request.fd, SHUT_RDWR);
+  }
+  pthread_join(thread, NULL);
+  EXPECT("shutdown of a connecting socket succeeds", shut == 0);
+  show_result("blocked connect after shutdown", request.result, request.error);
+
+  close(request.fd);
+  for (int i = 0; i < 3; i++) {
+    close(queued[i]);
+  }
+  close(listener);
+}
+
 int main(void) {
   check_echo();
   check_refused();
@@ -488,5 +537,6 @@ int main(void) {
   check_signals_and_timeouts();
   check_backpressure();
   check_bad_inputs();
+  check_shutdown_during_connect();
   return finish_checks();
 }
