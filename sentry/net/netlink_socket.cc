@@ -66,7 +66,8 @@ uint32_t first_group(uint32_t groups) {
   return static_cast<uint32_t>(__builtin_ffs(static_cast<int>(groups)));
 }
 
-// netlink_sendmsg: EOPNOTSUPP for MSG_OOB; EINVAL for a short address or
+// netlink_sendmsg: EOPNOTSUPP for MSG_OOB, then ENODATA for an empty
+// message; EINVAL for a short address or
 // another family; EPERM for a group without CAP_NET_ADMIN; EMSGSIZE for a
 // message over the send buffer. A message to port 0 goes to the kernel
 // side, one to another port to the socket bound there (ECONNREFUSED when
@@ -74,6 +75,12 @@ uint32_t first_group(uint32_t groups) {
 Result<size_t> NetlinkSocket::send(kernel::Task& task, SendRequest& request) {
   if ((request.flags & MSG_OOB) != 0) {
     return Errno{EOPNOTSUPP};
+  }
+  // A Linux 6.18 host returns ENODATA for an empty message before it
+  // parses the address, whatever the destination.
+  const size_t length = segments_length(request.data);
+  if (length == 0) {
+    return Errno{ENODATA};
   }
   uint32_t destination_port = peer_port_;
   uint32_t destination_group = peer_group_;
@@ -88,7 +95,6 @@ Result<size_t> NetlinkSocket::send(kernel::Task& task, SendRequest& request) {
   if (!port_) {
     autobind(task);
   }
-  const size_t length = segments_length(request.data);
   if (length > static_cast<size_t>(send_buffer_bytes_) - kSendReserveBytes) {
     return Errno{EMSGSIZE};
   }

@@ -360,6 +360,16 @@ static void show_credentials(void) {
   struct sockaddr_nl nobody = {.nl_family = AF_NETLINK, .nl_pid = 0x7ffffff0};
   SHOW("sendto an unbound port",
        sendto(sender, &request, request.header.nlmsg_len, 0, (struct sockaddr*)&nobody, sizeof(nobody)));
+
+  // An empty message is ENODATA for any destination, even a bad address.
+  SHOW("send empty to the kernel", send(sender, &request, 0, 0));
+  SHOW("sendto empty to another socket",
+       sendto(sender, &request, 0, 0, (struct sockaddr*)&receiver_name, sizeof(receiver_name)));
+  struct sockaddr_nl wrong_family = {.nl_family = AF_INET};
+  SHOW("sendto empty to another family",
+       sendto(sender, &request, 0, 0, (struct sockaddr*)&wrong_family, sizeof(wrong_family)));
+  SHOW("send empty MSG_OOB", send(sender, &request, 0, MSG_OOB));
+  check_nothing_queued(receiver, "after the empty sends");
   close(sender);
   close(receiver);
 }
