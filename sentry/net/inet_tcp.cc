@@ -221,6 +221,12 @@ Result<void> InetEndpoint::connect(kernel::Task& task, const SocketAddress& addr
     Result<void> waited = wait_for_events(task, queues, kWritableEvents, deadline);
     const bool aborted = !syn_sent_;
     syn_sent_ = false;
+    if (!aborted && !waited.ok() && waited.error().value == EAGAIN) {
+      // When SO_SNDTIMEO runs out, Linux returns EINPROGRESS and the
+      // handshake goes on, so this connect finishes as a non-blocking one.
+      nonblocking = true;
+      break;
+    }
     TRY(waited);
     if (aborted) {
       release_unless_bound();

@@ -496,7 +496,7 @@ static void* connect_in_thread(void* argument) {
   return NULL;
 }
 
-// A blocking connect to a full accept queue waits in SYN_SENT, and a
+// A blocking connect to a full accept queue waits in SYN_SENT. A
 // shutdown(2) from another thread ends it with ECONNRESET.
 static void check_shutdown_during_connect(void) {
   int listener = make_listener(0);
@@ -520,8 +520,15 @@ static void check_shutdown_during_connect(void) {
   pthread_join(thread, NULL);
   EXPECT("shutdown of a connecting socket succeeds", shut == 0);
   show_result("blocked connect after shutdown", request.result, request.error);
-
   close(request.fd);
+
+  // When SO_SNDTIMEO runs out first, the connect reports EINPROGRESS.
+  int timed = socket(AF_INET, SOCK_STREAM, 0);
+  struct timeval timeout = {.tv_sec = 0, .tv_usec = 100000};
+  setsockopt(timed, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  SHOW("connect past SO_SNDTIMEO", connect_loopback(timed, port));
+  close(timed);
+
   for (int i = 0; i < 3; i++) {
     close(queued[i]);
   }
