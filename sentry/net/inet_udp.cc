@@ -105,6 +105,11 @@ Result<size_t> InetEndpoint::send_datagram(kernel::Task& task, SendRequest& requ
     return Errno{EMSGSIZE};
   }
   TRY(check_route(task, destination));
+  // Linux's sock_alloc_send_pskb reports and clears a pending error, such
+  // as the ECONNREFUSED of an earlier send, before it checks SHUT_WR.
+  if (error_ != 0) {
+    return Errno{take_error()};
+  }
   if ((shutdown_ & kInetSendShutdown) != 0) {
     return Errno{EPIPE};
   }

@@ -140,6 +140,12 @@ int main(void) {
   show_hex("  revents", wait_for(connected, POLLERR));
   SHOW("recv after port unreachable", recv(connected, buffer, sizeof(buffer), MSG_DONTWAIT));
   SHOW("recv again", recv(connected, buffer, sizeof(buffer), MSG_DONTWAIT));
+
+  // A send also reports the pending error, and clears it.
+  SHOW("send again", send(connected, "x", 1, 0));
+  show_hex("  revents", wait_for(connected, POLLERR));
+  SHOW("send after port unreachable", send(connected, "x", 1, 0));
+  SHOW("recv after the failed send", recv(connected, buffer, sizeof(buffer), MSG_DONTWAIT));
   close(connected);
 
   // Bad inputs.
