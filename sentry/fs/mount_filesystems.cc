@@ -160,7 +160,9 @@ std::optional<FilesystemFailure> parse_tmpfs_option(const DataOption& option,
   static constexpr std::array<std::string_view, 4> kNeedsValue = {"size", "nr_blocks", "mode",
                                                                   "uid"};
   for (const std::string_view name : kNeedsValue) {
-    if (option.key == name && !option.value) {
+    // An empty value is refused too: these parameters are strings that
+    // may not be empty (fs_param_is_string).
+    if (option.key == name && (!option.value || option.value->empty())) {
       return invalid();
     }
   }

@@ -95,6 +95,8 @@ static void tmpfs_mount(void) {
 
   // Options the type rejects.
   SHOW("tmpfs size=1q", mount("none", at(0, "a"), "tmpfs", 0, "size=1q"));
+  SHOW("tmpfs size= empty", mount("none", at(0, "a"), "tmpfs", 0, "size="));
+  SHOW("tmpfs nr_blocks= empty", mount("none", at(0, "a"), "tmpfs", 0, "nr_blocks="));
   SHOW("tmpfs unknown option", mount("none", at(0, "a"), "tmpfs", 0, "bogus"));
   SHOW("tmpfs mode=9", mount("none", at(0, "a"), "tmpfs", 0, "mode=9"));
 }
