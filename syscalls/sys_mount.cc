@@ -105,6 +105,20 @@ bool is_mount_root(const vfs::VirtualDentry& location) {
   return location.dentry == location.mount->root();
 }
 
+// Checks that a new mount may go on `target`: ENOENT when the target's
+// mount has been detached from every namespace (Linux's lock_mount), EINVAL
+// when it is in another namespace than the caller's.
+Result<void> check_mount_target(const vfs::MountNamespace& mounts,
+                                const vfs::VirtualDentry& target) {
+  if (target.mount->mount_namespace() == nullptr) {
+    return Errno{ENOENT};
+  }
+  if (!mounts.contains(*target.mount)) {
+    return Errno{EINVAL};
+  }
+  return ok();
+}
+
 // MS_REMOUNT|MS_BIND: new per-mount flags, the filesystem untouched.
 // NOTE: Linux fails a change to read-only with EBUSY while a file on the
 // mount is open for writing, but ward does not count writers per mount.
@@ -147,7 +161,8 @@ Result<int64_t> bind(kernel::Task& task, vfs::MountNamespace& mounts,
   }
   const vfs::VirtualDentry old =
       TRY(vfs::lookup_at(task, AT_FDCWD, *source, vfs::WalkOptions{.follow_final = true}));
-  if (!mounts.contains(*target.mount) || !mounts.contains(*old.mount)) {
+  TRY(check_mount_target(mounts, target));
+  if (!mounts.contains(*old.mount)) {
     return Errno{EINVAL};
   }
   const vfs::MountTree tree = TRY(mounts.copy_for_bind(old, recursive));
@@ -204,7 +219,8 @@ Result<int64_t> move(kernel::Task& task, vfs::MountNamespace& mounts,
   }
   const vfs::VirtualDentry old =
       TRY(vfs::lookup_at(task, AT_FDCWD, *source, vfs::WalkOptions{.follow_final = true}));
-  if (!mounts.contains(*old.mount) || !mounts.contains(*target.mount) || !is_mount_root(old)) {
+  TRY(check_mount_target(mounts, target));
+  if (!mounts.contains(*old.mount) || !is_mount_root(old)) {
     return Errno{EINVAL};
   }
   // Linux does not move a mount out of a shared parent.
@@ -257,9 +273,7 @@ Result<int64_t> new_mount(kernel::Task& task, vfs::MountNamespace& mounts,
     return fail_with(task, *failure);
   }
 
-  if (!mounts.contains(*target.mount)) {
-    return Errno{EINVAL};
-  }
+  TRY(check_mount_target(mounts, target));
   // Linux refuses to stack a superblock on its own root.
   if (&target.mount->root()->inode().filesystem() == &filesystem.root->inode().filesystem() &&
       is_mount_root(target)) {

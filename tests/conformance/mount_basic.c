@@ -211,6 +211,17 @@ static void busy_mounts(void) {
   SHOW("chdir /", chdir("/"));
   SHOW("umount after leaving", umount(at(0, "a")));
 
+  // A directory on a detached mount takes no new mount: ENOENT, as the
+  // mount is in no namespace any more.
+  SHOW("mount tmpfs", mount("none", at(0, "a"), "tmpfs", 0, NULL));
+  SHOW("mkdir a/sub", mkdir(at(0, "a/sub"), 0755));
+  SHOW("chdir a/sub", chdir(at(0, "a/sub")));
+  SHOW("umount MNT_DETACH the cwd", umount2(at(0, "a"), MNT_DETACH));
+  SHOW("mount tmpfs on the detached cwd", mount("none", ".", "tmpfs", 0, NULL));
+  SHOW("bind on the detached cwd", mount(at(0, "src"), ".", NULL, MS_BIND, NULL));
+  SHOW("bind the detached cwd", mount(".", at(0, "b"), NULL, MS_BIND, NULL));
+  SHOW("chdir /", chdir("/"));
+
   SHOW("mount tmpfs", mount("none", at(0, "a"), "tmpfs", 0, NULL));
   SHOW("mkdir a/sub", mkdir(at(0, "a/sub"), 0755));
   SHOW("mount tmpfs on a/sub", mount("none", at(0, "a/sub"), "tmpfs", 0, NULL));
