@@ -251,6 +251,9 @@ Result<FileRef> GeneratedFile::open(const Caller& caller, const VirtualDentry& l
     }
     return Errno{EACCES};
   }
+  if (write_needs_mode_bit_ && (flags & O_ACCMODE) != O_RDONLY && (mode() & 0222) == 0) {
+    return Errno{EACCES};
+  }
   std::string text = TRY(generate_(caller));
   return FileRef(std::make_shared<SnapshotFile>(location, flags, std::move(text), poll_events_,
                                                 unread_poll_events_, has_poll_, write_error_));

@@ -141,6 +141,10 @@ class GeneratedFile final : public SyntheticInode {
   // files give (pde_write).
   void set_write_error(int error) { write_error_ = error; }
 
+  // Makes an open for writing fail with EACCES, even for root, when the
+  // mode has no write bit, as sysfs does (kernfs_fop_open).
+  void set_write_needs_mode_bit() { write_needs_mode_bit_ = true; }
+
   // Marks the file as the sysctl at `path` (/proc/sys/...). An open for
   // writing then fails with EACCES, which Linux gives even root when the
   // mode has no write bit (proc_sys_permission). ward changes no sysctl,
@@ -172,6 +176,7 @@ class GeneratedFile final : public SyntheticInode {
   bool has_poll_ = false;  // whether set_poll_events gave it a poll method
   int write_error_ = EINVAL;
   std::string sysctl_path_;  // empty unless the file is a sysctl
+  bool write_needs_mode_bit_ = false;
 };
 
 // Reads a whole host file the sentry itself needs (/proc/cpuinfo and the

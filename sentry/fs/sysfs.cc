@@ -38,6 +38,7 @@ std::shared_ptr<Inode> host_copy(const std::shared_ptr<Filesystem>& filesystem, 
       filesystem, [path = std::move(path)](const Caller&) { return read_host_file(path.c_str()); },
       0444, kSysfsAttributeBytes);
   file->set_poll_events(kDefaultPollEvents, POLLERR | POLLPRI);
+  file->set_write_needs_mode_bit();
   return file;
 }
 
@@ -47,6 +48,7 @@ std::shared_ptr<Inode> constant_attribute(const std::shared_ptr<Filesystem>& fil
       filesystem, [text = std::move(text)](const Caller&) -> Result<std::string> { return text; },
       permissions, kSysfsAttributeBytes);
   file->set_poll_events(kDefaultPollEvents, POLLERR | POLLPRI);
+  file->set_write_needs_mode_bit();
   return file;
 }
 

@@ -299,6 +299,10 @@ static void kernel_filesystems(void) {
   SHOW("mount proc with an unknown option", mount("proc", at(0, "a"), "proc", 0, "bogus"));
   SHOW("mount sysfs on a", mount("sysfs", at(0, "a"), "sysfs", 0, NULL));
   SHOW("stat a/devices/system/cpu", stat(at(0, "a/devices/system/cpu"), &st));
+  // sysfs refuses to open a read-only attribute for writing, even for root.
+  SHOW("open a read-only attribute O_WRONLY",
+       open(at(0, "a/devices/system/cpu/online"), O_WRONLY));
+  SHOW("open a read-only attribute O_RDWR", open(at(0, "a/devices/system/cpu/online"), O_RDWR));
   SHOW("umount a", umount(at(0, "a")));
 }
 
