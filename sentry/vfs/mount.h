@@ -112,11 +112,13 @@ class MountNamespace : public std::enable_shared_from_this<MountNamespace> {
   const std::shared_ptr<Mount>& root_mount() const { return root_mount_; }
 
   // Attaches `mount` on `mountpoint`, which must belong to a mount of this
-  // namespace. ENOTDIR unless both are directories or both are not.
+  // namespace. ENOTDIR unless both are directories or both are not, ENOSPC
+  // as attach_tree.
   Result<void> attach(const VirtualDentry& mountpoint, std::shared_ptr<Mount> mount);
 
   // Attaches the top of `tree` on `mountpoint` and adds the whole tree to
-  // the namespace. ENOTDIR as attach.
+  // the namespace. ENOTDIR as attach, ENOSPC when the namespace would hold
+  // more than 100000 mounts (Linux's default fs.mount-max).
   Result<void> attach_tree(const VirtualDentry& mountpoint, const MountTree& tree);
 
   // Every mount, each parent before its children, in attach order: the

@@ -16,6 +16,10 @@ std::shared_ptr<Mount> copy_mount(const Mount& original, std::shared_ptr<Dentry>
   return copy;
 }
 
+// Linux's default fs.mount-max sysctl: the most mounts one namespace may
+// hold.
+constexpr size_t kMaxMountsPerNamespace = 100000;
+
 }  // namespace
 
 // Friends of Mount: link `mount` below `mountpoint`, and undo that.
@@ -53,6 +57,11 @@ Result<void> MountNamespace::attach_tree(const VirtualDentry& mountpoint, const 
   // graft_tree requires.
   if (mountpoint.dentry->inode().is_dir() != top->root()->inode().is_dir()) {
     return Errno{ENOTDIR};
+  }
+  // Linux's count_mounts: a tree that would take the namespace past the
+  // limit is not attached.
+  if (tree.size() > kMaxMountsPerNamespace - std::min(mounts_.size(), kMaxMountsPerNamespace)) {
+    return Errno{ENOSPC};
   }
   link_mount(mountpoint, top);
   for (const auto& mount : tree) {

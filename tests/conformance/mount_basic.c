@@ -306,6 +306,29 @@ static void kernel_filesystems(void) {
   SHOW("umount a", umount(at(0, "a")));
 }
 
+// Each recursive bind of the test directory into itself doubles the mounts
+// below it. Linux's fs.mount-max (100000 by default) stops the 17th with
+// ENOSPC.
+static void mount_limit(void) {
+  SHOW("mkdir a/deep", mkdir(at(0, "a/deep"), 0755));
+  int binds = 0;
+  int result = 0;
+  int error = 0;
+  while (binds < 40) {
+    errno = 0;
+    result = mount(base, at(0, "a/deep"), NULL, MS_BIND | MS_REC, NULL);
+    error = errno;
+    if (result != 0) {
+      break;
+    }
+    binds++;
+  }
+  show_value("recursive binds before the limit", binds);
+  show_result("recursive bind past the limit", result, error);
+  SHOW("umount MNT_DETACH the binds", umount2(at(0, "a/deep"), MNT_DETACH));
+  rmdir(at(0, "a/deep"));
+}
+
 static void bad_calls(void) {
   SHOW("umount a non-mount", umount(at(0, "src")));
   SHOW("umount missing", umount(at(0, "missing")));
@@ -367,6 +390,7 @@ int main(void) {
   namespace_copies();
   clone_namespace();
   kernel_filesystems();
+  mount_limit();
   bad_calls();
   as_nobody();
 
