@@ -15,6 +15,10 @@
 namespace ward::syscalls {
 namespace {
 
+// Maximum relative timeout in seconds (about 136 years). A longer timeout
+// is cut to it because the nanosecond deadline would overflow otherwise.
+constexpr int64_t kMaxTimeoutSeconds = int64_t{1} << 32;
+
 using kernel::ipc::IpcNamespace;
 using kernel::ipc::SemOp;
 using kernel::ipc::SemSet;
@@ -232,7 +236,8 @@ Result<int64_t> do_semtimedop(kernel::Task& task, int semid, GuestAddr ops_addr,
     if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000L) {
       return Errno{EINVAL};
     }
-    deadline = kernel::monotonic_now() + std::chrono::seconds(timeout->tv_sec) +
+    const int64_t seconds = std::min<int64_t>(timeout->tv_sec, kMaxTimeoutSeconds);
+    deadline = kernel::monotonic_now() + std::chrono::seconds(seconds) +
                std::chrono::nanoseconds(timeout->tv_nsec);
   }
 

@@ -1,8 +1,10 @@
 // System V semaphores: values and their controls, atomic operations,
-// IPC_NOWAIT and timeouts, waits woken by another process, by IPC_RMID and
-// by a signal, SEM_UNDO undone when a child exits, IPC_STAT, and the errno
-// of each bad input. Sets are IPC_PRIVATE or keyed by ftok on a temporary
-// file, and every set made is removed at exit.
+// IPC_NOWAIT and timeouts (the maximum too), waits woken by another
+// process, by IPC_RMID and by a signal, SEM_UNDO undone when a child
+// exits, IPC_STAT, and the errno of each bad input. Sets are IPC_PRIVATE
+// or keyed by ftok on a temporary file, and every set made is removed at
+// exit.
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -352,6 +354,21 @@ static void check_wakeups(void) {
   kill(child, SIGUSR1);
   waitpid(child, &status, 0);
   SHOW("GETNCNT after the interrupted wait", semctl(id, 0, GETNCNT));
+
+  // A wait with the maximum timespec blocks until the signal ends it.
+  child = fork();
+  if (child == 0) {
+    struct sembuf op = {0, -1, 0};
+    struct timespec maximum = {LONG_MAX, 999999999};
+    int result = semtimedop(id, &op, 1, &maximum);
+    printf("waiter with the maximum timeout = %d %s\n", result,
+           result == 0 ? "" : errno_name(errno));
+    fflush(stdout);
+    _exit(0);
+  }
+  wait_for_waiters(id, 0, GETNCNT, 1);
+  kill(child, SIGUSR1);
+  waitpid(child, &status, 0);
 }
 
 // A process of another uid gets EACCES from a set it may not use.
