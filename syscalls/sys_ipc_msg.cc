@@ -115,13 +115,17 @@ Result<int64_t> msg_change(kernel::Task& task, IpcNamespace& ipc, int msqid, int
     kernel::ipc::msg_remove(ipc, queue);
     return 0;
   }
-  // Raising msg_qbytes past MSGMNB takes CAP_SYS_RESOURCE.
-  if (requested.max_bytes > kernel::ipc::kMsgQueueBytes &&
+  // Linux (5.4 on) passes msg_qbytes on as an int, so only its low 32
+  // bits count and 2^40 sets 0. Raising it past MSGMNB (compared
+  // unsigned) takes CAP_SYS_RESOURCE.
+  const auto max_bytes = static_cast<int32_t>(requested.max_bytes);
+  if (static_cast<uint32_t>(max_bytes) > kernel::ipc::kMsgQueueBytes &&
       !task.creds().has_capability(CAP_SYS_RESOURCE)) {
     return Errno{EPERM};
   }
   TRY(kernel::ipc::update_ipc_permission(queue->perm, requested.perm));
-  queue->max_bytes = requested.max_bytes;
+  // A negative int widens with its sign into the unsigned long field.
+  queue->max_bytes = static_cast<uint64_t>(static_cast<int64_t>(max_bytes));
   queue->change_time = kernel::ipc::ipc_now_seconds();
   // Waiting senders and receivers look again: the room or their access
   // may have changed.

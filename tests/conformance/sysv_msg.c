@@ -240,6 +240,12 @@ static void check_stat(void) {
     SHOW("IPC_SET msg_qbytes past MSGMNB as root", msgctl(id, IPC_SET, &status));
   }
 
+  // Linux keeps only the low 32 bits of msg_qbytes.
+  status.msg_qbytes = (1UL << 40) + 100;
+  SHOW("IPC_SET msg_qbytes 2^40 + 100", msgctl(id, IPC_SET, &status));
+  msgctl(id, IPC_STAT, &status);
+  printf("msg_qbytes after 2^40 + 100: %lu\n", (unsigned long)status.msg_qbytes);
+
   struct msginfo info;
   long max_index = msgctl(id, IPC_INFO, (struct msqid_ds*)&info);
   EXPECT("IPC_INFO returns an index", max_index >= 0);
