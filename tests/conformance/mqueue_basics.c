@@ -430,6 +430,16 @@ static void check_descriptor(void) {
   SHOW("  st_blksize", st.st_blksize);
   SHOW("  st_blocks", st.st_blocks);
   EXPECT("  st_uid is the fsuid", st.st_uid == geteuid());
+  // A queue is a regular file to ftruncate, which changes only st_size.
+  SHOW("ftruncate 0", ftruncate(queue, 0));
+  fstat(queue, &st);
+  SHOW("  st_size", st.st_size);
+  SHOW("ftruncate 100", ftruncate(queue, 100));
+  fstat(queue, &st);
+  SHOW("  st_size", st.st_size);
+  SHOW("lseek 0", lseek(queue, 0, SEEK_SET));
+  SHOW("read the line after ftruncate", read(queue, line, sizeof(line) - 1));
+  SHOW("ftruncate -1", ftruncate(queue, -1));
   struct statfs fs;
   SHOW("fstatfs", fstatfs(queue, &fs));
   EXPECT("  f_type is MQUEUE_MAGIC", fs.f_type == MQUEUE_FS_MAGIC);

@@ -271,12 +271,17 @@ Result<struct stat> MessageQueue::stat() {
   st.st_nlink = unlinked_ ? 0 : 1;
   st.st_uid = uid_;
   st.st_gid = gid_;
-  st.st_size = kStatusLineBytes;
+  st.st_size = truncated_size_.value_or(kStatusLineBytes);
   st.st_blksize = kMqueueBlockBytes;
   st.st_atim = atime_;
   st.st_mtim = mtime_;
   st.st_ctim = ctime_;
   return st;
+}
+
+void MessageQueue::truncate(int64_t length) {
+  truncated_size_ = length;
+  mtime_ = ctime_ = realtime_now();
 }
 
 Result<void> MessageQueue::set_attributes(const vfs::Caller&, const vfs::AttributeChange& change) {

@@ -116,6 +116,10 @@ class MessageQueue final : public vfs::Inode {
   kernel::WaitQueue& poll_queue() { return poll_queue_; }
   uint32_t readiness() const;
 
+  // ftruncate(2): sets st_size only, as Linux's simple_setattr does for
+  // a queue; the messages and the status line stay as they are.
+  void truncate(int64_t length);
+
   // vfs::Inode
   Result<struct stat> stat() override;
   Result<void> set_attributes(const vfs::Caller& caller,
@@ -156,6 +160,9 @@ class MessageQueue final : public vfs::Inode {
   uid_t charged_uid_;
   uint64_t ino_;
   bool unlinked_ = false;
+  // The st_size ftruncate(2) set; Linux's generic setattr changes the
+  // inode's size and nothing else of the queue.
+  std::optional<int64_t> truncated_size_;
   timespec atime_{};
   timespec mtime_{};
   timespec ctime_{};
@@ -183,6 +190,10 @@ class MqueueFile final : public vfs::FileDescription {
   uint32_t readiness(uint32_t mask) override;
   kernel::WaitQueue* wait_queue() override { return &queue_->poll_queue(); }
   void flush(const vfs::FdTable& fdtable) override { queue_->drop_notification_of(fdtable); }
+  Result<void> truncate(int64_t length) override {
+    queue_->truncate(length);
+    return ok();
+  }
 
  private:
   std::shared_ptr<MessageQueue> queue_;
