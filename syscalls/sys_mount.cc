@@ -288,10 +288,10 @@ Result<int64_t> new_mount(kernel::Task& task, vfs::MountNamespace& mounts,
 
 }  // namespace
 
-// mount(source, target, filesystemtype, mountflags, data): the strings are
-// copied first, then the target is walked, then MS_NOUSER and the
-// capability are checked, in Linux's order; the flags then pick one of
-// remount, bind, propagation change, move or new mount.
+// mount(source, target, filesystemtype, mountflags, data). In Linux's
+// order, the strings are copied in, the target is walked, and then MS_NOUSER
+// and the capability are checked. The flags then select a remount, a bind,
+// a propagation change, a move or a new mount.
 Result<int64_t> sys_mount(kernel::Task& task, const SyscallArgs& args) {
   const GuestAddr source_addr = args.addr(0);
   const GuestAddr target_addr = args.addr(1);
@@ -344,12 +344,12 @@ Result<int64_t> sys_mount(kernel::Task& task, const SyscallArgs& args) {
   return new_mount(task, *mounts, target, type, source, options, data);
 }
 
-// umount2(target, flags): unknown flags are EINVAL before the walk; then
-// EPERM without CAP_SYS_ADMIN, EINVAL when the target is not the root of a
-// mount of the caller's namespace, EBUSY while the mount is in use (an open
-// file, a working or root directory, a mount below it) unless MNT_DETACH
-// detaches it lazily. MNT_FORCE changes nothing for ward's filesystems,
-// none of which has Linux's umount_begin.
+// umount2(target, flags). Unknown flags are EINVAL before the walk. Then
+// come EPERM without CAP_SYS_ADMIN, and EINVAL when the target is not the
+// root of a mount in the caller's namespace. A mount in use (an open file,
+// a working or root directory, a mount below it) is EBUSY unless
+// MNT_DETACH detaches it lazily. MNT_FORCE changes nothing, because none of
+// ward's filesystems has Linux's umount_begin.
 Result<int64_t> sys_umount2(kernel::Task& task, const SyscallArgs& args) {
   const GuestAddr path_addr = args.addr(0);
   const uint32_t flags = args.u32(1);

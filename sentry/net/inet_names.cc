@@ -223,8 +223,8 @@ void InetStack::unbind(const InetEndpoint& endpoint) {
   }
   auto [first, last] = ports_.equal_range({endpoint.type_, endpoint.local_->port});
   for (auto it = first; it != last;) {
-    auto held = it->second.lock();
-    if (!held || held.get() == &endpoint) {
+    auto bound = it->second.lock();
+    if (!bound || bound.get() == &endpoint) {
       it = ports_.erase(it);
     } else {
       ++it;
@@ -297,7 +297,7 @@ bool InetEndpoint::overlaps(const InetEndpoint& other) const {
 }
 
 Result<void> InetEndpoint::bind(kernel::Task& task, const SocketAddress& address) {
-  InetAddress wanted;
+  InetAddress requested;
   if (family_ == AF_INET) {
     if (address.size() < sizeof(sockaddr_in)) {
       return Errno{EINVAL};
@@ -309,11 +309,11 @@ Result<void> InetEndpoint::bind(kernel::Task& task, const SocketAddress& address
         !(in.sin_family == AF_UNSPEC && in.sin_addr.s_addr == htonl(INADDR_ANY))) {
       return Errno{EAFNOSUPPORT};
     }
-    wanted = InetAddress::from_v4(ntohl(in.sin_addr.s_addr), ntohs(in.sin_port));
-    if (!wanted.is_any() && !wanted.is_loopback()) {
+    requested = InetAddress::from_v4(ntohl(in.sin_addr.s_addr), ntohs(in.sin_port));
+    if (!requested.is_any() && !requested.is_loopback()) {
       return Errno{EADDRNOTAVAIL};  // the sandbox's only interface is lo
     }
-    if (wanted.port != 0 && wanted.port < kFirstUnprivilegedPort &&
+    if (requested.port != 0 && requested.port < kFirstUnprivilegedPort &&
         !task.creds().has_capability(kCapNetBindService)) {
       return Errno{EACCES};
     }
@@ -329,33 +329,33 @@ Result<void> InetEndpoint::bind(kernel::Task& task, const SocketAddress& address
     }
     sockaddr_in6 in6{};
     std::memcpy(&in6, address.data(), std::min(address.size(), sizeof(in6)));
-    std::memcpy(wanted.ip.data(), &in6.sin6_addr, wanted.ip.size());
-    wanted.port = ntohs(in6.sin6_port);
-    if (wanted.port != 0 && wanted.port < kFirstUnprivilegedPort &&
+    std::memcpy(requested.ip.data(), &in6.sin6_addr, requested.ip.size());
+    requested.port = ntohs(in6.sin6_port);
+    if (requested.port != 0 && requested.port < kFirstUnprivilegedPort &&
         !task.creds().has_capability(kCapNetBindService)) {
       return Errno{EACCES};
     }
     if (local_ || state_ != TcpState::kClosed) {
       return Errno{EINVAL};
     }
-    if (wanted.is_v4() && options_.v6only) {
+    if (requested.is_v4() && options_.v6only) {
       return Errno{EINVAL};
     }
-    if (!wanted.is_any() && !wanted.is_loopback()) {
+    if (!requested.is_any() && !requested.is_loopback()) {
       return Errno{EADDRNOTAVAIL};
     }
   }
 
-  local_ = wanted;
+  local_ = requested;
   auto stack = stack_.lock();
-  auto port = stack ? stack->bind(shared_from_this(), wanted.port) : Result<uint16_t>(Errno{EINVAL});
+  auto port = stack ? stack->bind(shared_from_this(), requested.port) : Result<uint16_t>(Errno{EINVAL});
   if (!port.ok()) {
     local_.reset();
     return port.error();
   }
   local_->port = *port;
-  address_bound_ = !wanted.is_any();
-  port_bound_ = wanted.port != 0;
+  address_bound_ = !requested.is_any();
+  port_bound_ = requested.port != 0;
   return ok();
 }
 

@@ -24,9 +24,9 @@ struct MountOptions {
   bool nosuid = false;
 };
 
-// How mount and unmount events spread from a mount to others (Linux's
-// shared subtrees). Only kUnbindable changes what ward does: such a mount
-// cannot be the source of a bind mount.
+// The propagation type of a mount (Linux's shared subtrees), which decides
+// whether mount events reach other mounts. Only kUnbindable changes what
+// ward does, because such a mount cannot be the source of a bind mount.
 // NOTE: ward records kShared and kSlave but sends no events between peers.
 enum class Propagation { kPrivate, kShared, kSlave, kUnbindable };
 

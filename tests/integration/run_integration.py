@@ -1815,7 +1815,7 @@ OVERLAY_DIRECTORY_FILE_BYTES = 64 << 20
 
 def find_sentry_with_argument(argument):
     """Return the pid of a ward process whose command line has `argument`, or None."""
-    wanted = argument.encode()
+    expected = argument.encode()
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -1823,7 +1823,7 @@ def find_sentry_with_argument(argument):
             words = Path(f"/proc/{entry.name}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if wanted in words and words[0].endswith(b"ward"):
+        if expected in words and words[0].endswith(b"ward"):
             return int(entry.name)
     return None
 
@@ -1849,9 +1849,10 @@ def largest_unnamed_file_in(pid, directory):
 
 
 def case_overlay_directory_large_file(case):
-    # Under --overlay dir:PATH a 64 MiB guest file lives in an unnamed host
-    # file of PATH, which the sentry holds open while the file exists, reads
-    # back intact, and leaves PATH empty when the sandbox ends.
+    # Under --overlay dir:PATH the data of a 64 MiB guest file is stored in
+    # an unnamed host file in PATH, which the sentry keeps open while the
+    # guest file exists. The guest reads the data back intact, and PATH is
+    # empty when the sandbox ends.
     upper = os.path.join(case.work_directory, "upper")
     os.mkdir(upper)
     source = case.write_file("source", os.urandom(OVERLAY_DIRECTORY_FILE_BYTES), 0o644)
@@ -1911,8 +1912,9 @@ print("file holds", os.pread(fd, 13, 0).replace(bytes(1), b".").decode())
 
 
 def case_overlay_directory_shared_map(case):
-    # MAP_SHARED on an upper file under --overlay dir:PATH: two processes
-    # mapping it see each other's stores, and read() sees both.
+    # MAP_SHARED on an upper file under --overlay dir:PATH: each of two
+    # processes mapping it reads the other's stores, and read() returns
+    # both.
     upper = os.path.join(case.work_directory, "upper")
     os.mkdir(upper)
     result = case.run_ward(

@@ -233,10 +233,10 @@ Result<void> shm_detach(Task& task, GuestAddr addr) {
   }
   std::shared_ptr<IpcNamespace> ipc = IpcNamespace::of(task.kernel());
 
-  // As Linux's shmdt: the first attachment VMA at or above `addr` whose
+  // As in Linux's shmdt, the first attachment VMA at or above `addr` whose
   // offset puts its attachment's start at `addr` gives the segment and its
-  // size; then every VMA of that segment's attachment in the size's range
-  // goes too, which catches the pieces that mprotect or munmap split.
+  // size. Then every VMA of that attachment within the size is removed too,
+  // so the pieces that mprotect or munmap split go as well.
   // These copies keep the mapping alive until the function returns.
   std::vector<mm::Vma> vmas = task.mm().vmas();
   std::shared_ptr<ShmSegment> segment;

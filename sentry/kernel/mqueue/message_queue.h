@@ -90,12 +90,12 @@ class MessageQueue final : public vfs::Inode {
   Result<MqueueMessage> receive(Task& receiver, bool nonblocking,
                                 std::optional<TimePoint> deadline);
 
-  // mq_notify with a sigevent: EBUSY while a live process holds the
-  // registration.
+  // Registers the notification of mq_notify with a sigevent. EBUSY while
+  // the registration belongs to a live process.
   Result<void> register_notification(Task& task, const MqueueNotification& notification);
 
-  // mq_notify with NULL: removes the registration if `task`'s process
-  // holds it, and does nothing otherwise.
+  // Removes the registration for mq_notify with NULL when it belongs to
+  // `task`'s process, and does nothing otherwise.
   void unregister_notification(Task& task);
 
   // Removes the registration when a descriptor of the queue is closed

@@ -19,10 +19,10 @@ namespace {
 // Linux's MQUEUE_MAGIC: the statfs type of the mqueue filesystem.
 constexpr uint64_t kMqueueFsMagic = 0x19800202;
 
-// What Linux charges against RLIMIT_MSGQUEUE besides the message bytes:
-// sizeof(struct msg_msg) for every message slot and sizeof(struct
-// posix_msg_tree_node) for every priority the queue could hold. Both are
-// 48 bytes on x86_64 in Linux 6.18, as the conformance test measures.
+// The bytes Linux charges against RLIMIT_MSGQUEUE besides the messages:
+// sizeof(struct msg_msg) for each message slot and sizeof(struct
+// posix_msg_tree_node) for each priority a queue can contain. Both are 48
+// bytes on x86_64 in Linux 6.18, which the conformance test measures.
 constexpr uint64_t kMessageHeaderBytes = 48;
 constexpr uint64_t kPriorityNodeBytes = 48;
 
